@@ -1,0 +1,4 @@
+//! Command implementations for the `hairyo` binary. `main.rs` parses and dispatches; each
+//! command lives in its own module here.
+
+pub mod scan;

@@ -1,0 +1,228 @@
+//! Context rules: sentence and clause scope, negation, third parties, work and studies,
+//! résumé sections.
+
+use super::dictionary::Suppressor;
+use crate::tokenize::Analysis;
+
+/// A cue occurrence in the normalised text.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Cue {
+    pub start: usize,
+    pub end: usize,
+    /// Index into the cue-set names.
+    pub set: usize,
+}
+
+/// Indices of the built-in cue sets the rules below consult.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct CueSets {
+    pub family: usize,
+    pub third_party: usize,
+    pub work: usize,
+    pub study: usize,
+    pub self_ref: usize,
+}
+
+/// How far a sentence may reach on each side of a match, in bytes (about 200 characters).
+const MAX_SENTENCE: usize = 600;
+
+fn floor_char_boundary(t: &str, mut at: usize) -> usize {
+    while at > 0 && !t.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
+}
+
+/// Characters that end a sentence-like unit, after normalisation.
+fn is_sentence_end(c: char) -> bool {
+    matches!(c, '。' | '!' | '?' | '\n' | '■' | '□' | '●' | '◆' | '◇' | '【' | '】' | '※' | '★' | '☆' | '▼' | '▶')
+}
+
+/// Characters that end a clause within a sentence.
+fn is_clause_end(c: char) -> bool {
+    is_sentence_end(c) || matches!(c, '、' | ',' | ';' | '・' | '/')
+}
+
+/// The context of one text: its analysis and cue occurrences, sorted by start.
+pub(crate) struct Context<'a> {
+    pub analysis: &'a Analysis<'a>,
+    pub cues: &'a [Cue],
+    pub sets: &'a CueSets,
+    pub negators: &'a [String],
+    pub light_verbs: &'a [String],
+    pub window: usize,
+}
+
+impl<'a> Context<'a> {
+    fn text(&self) -> &'a str {
+        &self.analysis.normalized.text
+    }
+
+    /// The sentence around `start..end`.
+    pub fn sentence(&self, start: usize, end: usize) -> (usize, usize) {
+        let t = self.text();
+        // Text without punctuation (PDF tables, pasted lists) must not make every candidate
+        // scan the whole document: a sentence is at most MAX_SENTENCE bytes each side.
+        let lo = floor_char_boundary(t, start.saturating_sub(MAX_SENTENCE));
+        let hi = floor_char_boundary(t, (end + MAX_SENTENCE).min(t.len()));
+        let s = t[lo..start].char_indices().rev().find(|&(_, c)| is_sentence_end(c)).map_or(lo, |(i, c)| lo + i + c.len_utf8());
+        let e = t[end..hi].char_indices().find(|&(_, c)| is_sentence_end(c)).map_or(hi, |(i, _)| end + i);
+        (s, e)
+    }
+
+    /// The clause around `start..end`: the sentence, cut at commas and at conjunctive
+    /// particles (が, けど, ものの, のに) that turn to another statement.
+    pub fn clause(&self, start: usize, end: usize) -> (usize, usize) {
+        let t = self.text();
+        let (ss, se) = self.sentence(start, end);
+        let mut s = t[ss..start].char_indices().rev().find(|&(_, c)| is_clause_end(c)).map_or(ss, |(i, c)| ss + i + c.len_utf8());
+        let mut e = t[end..se].char_indices().find(|&(_, c)| is_clause_end(c)).map_or(se, |(i, _)| end + i);
+        let a = self.analysis;
+        let mut i = a.morpheme_at(s);
+        while i < a.morphemes.len() && (a.morphemes[i].start as usize) < e {
+            let m = a.morphemes[i];
+            if matches!(a.surface(i), "が" | "けど" | "けれど" | "けれども" | "ものの" | "のに") {
+                let (pos, sub, _) = a.pos(i);
+                if pos == "助詞" && sub == "接続助詞" {
+                    if (m.end as usize) <= start {
+                        s = m.end as usize;
+                    } else if (m.start as usize) >= end {
+                        e = m.start as usize;
+                        break;
+                    }
+                }
+            }
+            i += 1;
+        }
+        (s, e)
+    }
+
+    /// Where a job or a course of study describing the span would be named: its clause, and
+    /// the clause before it when that one introduces a role (看護師として、…を担当).
+    pub fn role_scope(&self, start: usize, end: usize) -> (usize, usize) {
+        let (s, e) = self.clause(start, end);
+        let t = self.text();
+        let before = t[..s].trim_end_matches(['、', ',', ' ']);
+        if before.len() < s && (before.ends_with("として") || before.ends_with("にて")) {
+            let (ps, _) = self.clause(before.len(), before.len());
+            return (ps.min(s), e);
+        }
+        (s, e)
+    }
+
+    /// A cue that strictly contains the span: the term is part of a job compound
+    /// (服薬 in 服薬指導, 看護 in 訪問看護).
+    pub fn inside_longer_cue(&self, set: usize, start: usize, end: usize) -> bool {
+        let first = self.cues.partition_point(|c| c.start + 64 < start);
+        self.cues[first..]
+            .iter()
+            .take_while(|c| c.start <= start)
+            .any(|c| c.set == set && c.start <= start && c.end >= end && c.end - c.start > end - start)
+    }
+
+    fn cues_in(&self, set: usize, from: usize, to: usize) -> impl Iterator<Item = &'a Cue> + '_ {
+        let first = self.cues.partition_point(|c| c.start < from);
+        self.cues[first..].iter().take_while(move |c| c.start < to).filter(move |c| c.set == set && c.end <= to)
+    }
+
+    /// Whether any cue of `set` lies in `from..to` outside the match `start..end`.
+    pub fn has_cue(&self, set: usize, from: usize, to: usize, start: usize, end: usize) -> bool {
+        self.cues_in(set, from, to).any(|c| c.end <= start || c.start >= end)
+    }
+
+    /// The first context rule of `rules` that cancels `start..end`, if any.
+    pub fn suppressed_by(&self, rules: &[Suppressor], start: usize, end: usize) -> Option<Suppressor> {
+        let sentence = self.sentence(start, end);
+        let clause = self.clause(start, end);
+        let self_ref = self.has_cue(self.sets.self_ref, sentence.0, sentence.1, start, end);
+        let role = self.role_scope(start, end);
+        rules.iter().copied().find(|rule| match rule {
+            Suppressor::Negation => self.negated(end, clause.1),
+            Suppressor::ThirdParty => self.about_someone_else(start, end, clause),
+            Suppressor::Work => {
+                !self_ref
+                    && (self.has_cue(self.sets.work, role.0, role.1, start, end)
+                        || self.inside_longer_cue(self.sets.work, start, end))
+            }
+            Suppressor::Study => !self_ref && self.has_cue(self.sets.study, role.0, role.1, start, end),
+        })
+    }
+
+    /// A negator follows within the clause, with only particles, auxiliaries, adverbs,
+    /// symbols, dependent nouns and light verbs between (前科は・ありません, 既往歴：特に・なし,
+    /// 有罪判決は・受けて・おりません). A content word in between ends the search
+    /// (服薬で・コントロール… 支障はありません is not a negation of 服薬).
+    fn negated(&self, end: usize, clause_end: usize) -> bool {
+        let a = self.analysis;
+        let mut i = a.morpheme_at(end);
+        let mut seen = 0;
+        // Nouns right after the term continue its compound (有罪・判決は受けておりません).
+        let mut in_compound = true;
+        while i < a.morphemes.len() && (a.morphemes[i].start as usize) < clause_end && seen < self.window {
+            let surface = a.surface(i);
+            if self.negators.iter().any(|n| n == surface) {
+                return true;
+            }
+            if surface.chars().all(|c| !c.is_alphanumeric()) {
+                // Punctuation the dictionary does not know (an ASCII colon is a noun to IPADIC).
+                seen += 1;
+                i += 1;
+                continue;
+            }
+            let (pos, sub, _) = a.pos(i);
+            if pos == "名詞" && in_compound {
+                seen += 1;
+                i += 1;
+                continue;
+            }
+            in_compound = false;
+            let base = a.base_form(i);
+            if self.negators.iter().any(|n| *n == base) && pos != "名詞" {
+                return true;
+            }
+            let passes = match pos.as_str() {
+                "助詞" | "助動詞" | "副詞" | "記号" | "連体詞" => true,
+                "名詞" => matches!(sub.as_str(), "非自立" | "接尾" | "代名詞" | "副詞可能"),
+                "動詞" => sub == "非自立" || sub == "接尾" || self.light_verbs.iter().any(|v| *v == base),
+                _ => false,
+            };
+            if !passes {
+                return false;
+            }
+            seen += 1;
+            i += 1;
+        }
+        false
+    }
+
+    /// The clause names another person as the one concerned: a relative or a third party
+    /// before the term (夫がうつ病で…, 患者の…), or right after it (うつ病の母, 障害のある利用者).
+    fn about_someone_else(&self, start: usize, end: usize, clause: (usize, usize)) -> bool {
+        let t = self.text();
+        // The person must be the subject or owner of what follows (夫が, 母の, 患者は), with
+        // nothing said of the candidate in between: 上司からのパワハラ is not the boss's.
+        let before = |set| {
+            self.cues_in(set, clause.0, start).any(|c| {
+                let rest = &t[c.end..start];
+                ["が", "は", "の", "も", "には", "にも", "とも", "さんが", "さんの", "さんは", "("].iter().any(|p| rest.starts_with(p))
+                    && !self.has_cue(self.sets.self_ref, c.end, start, start, end)
+            })
+        };
+        if before(self.sets.family) || before(self.sets.third_party) {
+            return true;
+        }
+        let after_limit = (end + 18).min(clause.1);
+        [self.sets.family, self.sets.third_party].into_iter().any(|set| {
+            self.cues_in(set, end, after_limit.max(end)).any(|c| {
+                let gap = &t[end..c.start];
+                // うつ病の母, 障害のある利用者, 歯周病治療中の患者: a short modifier ending in
+                // の (or a verb of having) ties the term to the person after it.
+                gap.len() <= 18
+                    && !gap.contains(['、', ',', '(', ')'])
+                    && ["の", "のある", "がある", "を持つ", "を抱える", "を抱えた", "を患う", "を患った", "のあった"]
+                        .iter()
+                        .any(|p| gap.ends_with(p))
+            })
+        })
+    }
+}

@@ -1,0 +1,498 @@
+//! The compiled detector: automata built once from the dictionaries, shared read-only.
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+use std::sync::Arc;
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use regex::{Regex, RegexSet};
+
+use super::context::{Context, Cue, CueSets};
+use super::dictionary::{Boundary, DictionaryError, DictionarySet, Suppressor};
+use super::my_number;
+use super::{Category, Detection, Finding, Suppressed};
+use crate::tokenize::{Analysis, Tokenizer, TokenizerError, normalize, normalize_term};
+
+/// Why a text could not be scanned.
+#[derive(Debug, thiserror::Error)]
+pub enum DetectError {
+    /// The dictionaries are invalid.
+    #[error(transparent)]
+    Dictionary(#[from] DictionaryError),
+    /// The tokenizer could not be loaded or failed.
+    #[error(transparent)]
+    Tokenizer(#[from] TokenizerError),
+}
+
+impl DetectError {
+    /// A stable machine-readable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            DetectError::Dictionary(_) => "dictionary_invalid",
+            DetectError::Tokenizer(_) => "tokenizer_failed",
+        }
+    }
+}
+
+/// One compiled dictionary entry.
+#[derive(Debug)]
+struct Rule {
+    category: Category,
+    name: String,
+    confidence: f32,
+    boundary: Boundary,
+    requires: Vec<usize>,
+    suppress: Vec<Suppressor>,
+    sections: Vec<usize>,
+    unless: Vec<String>,
+    place_before: bool,
+}
+
+/// The detector: compiled dictionaries plus the shared tokenizer. Build once, share by `Arc`.
+pub struct Detector {
+    tokenizer: Arc<Tokenizer>,
+    rules: Vec<Rule>,
+    terms: AhoCorasick,
+    term_rule: Vec<usize>,
+    pattern_set: RegexSet,
+    patterns: Vec<(usize, Regex)>,
+    lemmas: HashMap<String, Vec<usize>>,
+    lemma_first: HashSet<char>,
+    cues: AhoCorasick,
+    cue_set: Vec<usize>,
+    cue_names: Vec<String>,
+    sets: CueSets,
+    my_number_context: usize,
+    other_number_context: usize,
+    sections: AhoCorasick,
+    section_of: Vec<usize>,
+    section_names: Vec<String>,
+    negators: Vec<String>,
+    light_verbs: Vec<String>,
+    window: usize,
+    version: String,
+    dictionary_hash: String,
+}
+
+impl std::fmt::Debug for Detector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Detector").field("version", &self.version).field("rules", &self.rules.len()).finish()
+    }
+}
+
+/// A candidate span in the normalised text.
+#[derive(Debug, Clone, Copy)]
+struct Candidate {
+    rule: usize,
+    start: usize,
+    end: usize,
+}
+
+impl Detector {
+    /// The detector with the built-in dictionaries and the shared tokenizer.
+    pub fn embedded() -> Result<Self, DetectError> {
+        Self::build(DictionarySet::embedded()?, Tokenizer::shared()?)
+    }
+
+    /// The detector with the dictionaries in `dir`.
+    pub fn from_dir(dir: &Path) -> Result<Self, DetectError> {
+        Self::build(DictionarySet::from_dir(dir)?, Tokenizer::shared()?)
+    }
+
+    fn build(set: DictionarySet, tokenizer: Arc<Tokenizer>) -> Result<Self, DetectError> {
+        let entry_err = |file: &str, entry: &str, message: String| DictionaryError::Entry {
+            file: file.to_string(),
+            entry: entry.to_string(),
+            message,
+        };
+        // Cue sets and sections from context.toml.
+        let cue_names: Vec<String> = set.context.cues.keys().cloned().collect();
+        let cue_index = |name: &str| cue_names.iter().position(|n| n == name);
+        let builtin = |name: &str| {
+            cue_index(name).ok_or_else(|| entry_err("context.toml", name, "required cue set is missing".into()))
+        };
+        let sets = CueSets {
+            family: builtin("family")?,
+            third_party: builtin("third_party")?,
+            work: builtin("work")?,
+            study: builtin("study")?,
+            self_ref: builtin("self")?,
+        };
+        let my_number_context = builtin("my_number")?;
+        let other_number_context = builtin("other_number")?;
+        let mut cue_words = Vec::new();
+        let mut cue_set = Vec::new();
+        for (i, words) in set.context.cues.values().enumerate() {
+            for w in words {
+                cue_words.push(normalize_term(w));
+                cue_set.push(i);
+            }
+        }
+        let section_names: Vec<String> = set.context.sections.keys().cloned().collect();
+        let mut section_words = Vec::new();
+        let mut section_of = Vec::new();
+        for (i, words) in set.context.sections.values().enumerate() {
+            for w in words {
+                section_words.push(normalize_term(w));
+                section_of.push(i);
+            }
+        }
+
+        let mut rules = Vec::new();
+        let mut terms = Vec::new();
+        let mut term_rule = Vec::new();
+        let mut patterns = Vec::new();
+        let mut lemmas: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut seen = HashSet::new();
+        for (file, category, spec) in &set.categories {
+            for entry in &spec.entries {
+                let name = format!("{}.{}", category.id(), entry.id);
+                if !seen.insert(name.clone()) {
+                    return Err(entry_err(file, &entry.id, "duplicate entry id".into()).into());
+                }
+                if entry.terms.is_empty() && entry.patterns.is_empty() && entry.lemmas.is_empty() {
+                    return Err(entry_err(file, &entry.id, "no terms, patterns or lemmas".into()).into());
+                }
+                if !(0.0..=1.0).contains(&entry.confidence) {
+                    return Err(entry_err(file, &entry.id, "confidence must be in [0, 1]".into()).into());
+                }
+                let requires = entry
+                    .requires
+                    .iter()
+                    .map(|r| cue_index(r).ok_or_else(|| entry_err(file, &entry.id, format!("unknown cue set {r:?}"))))
+                    .collect::<Result<Vec<_>, _>>()?;
+                let sections = spec
+                    .sections
+                    .iter()
+                    .map(|s| {
+                        section_names.iter().position(|n| n == s).ok_or_else(|| entry_err(file, "-", format!("unknown section {s:?}")))
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                let idx = rules.len();
+                rules.push(Rule {
+                    category: *category,
+                    name,
+                    confidence: entry.confidence,
+                    boundary: entry.boundary,
+                    requires,
+                    suppress: entry.suppress.clone().unwrap_or_else(|| spec.suppress.clone()),
+                    sections,
+                    unless: entry.unless.iter().map(|u| normalize_term(u)).collect(),
+                    place_before: entry.place_before,
+                });
+                for t in &entry.terms {
+                    let t = normalize_term(t);
+                    if t.is_empty() {
+                        return Err(entry_err(file, &entry.id, "empty term".into()).into());
+                    }
+                    terms.push(t);
+                    term_rule.push(idx);
+                }
+                for p in &entry.patterns {
+                    let re = Regex::new(p).map_err(|e| entry_err(file, &entry.id, format!("bad pattern: {e}")))?;
+                    patterns.push((idx, re));
+                }
+                for l in &entry.lemmas {
+                    lemmas.entry(l.clone()).or_default().push(idx);
+                }
+            }
+        }
+        let build_ac = |words: &[String]| {
+            AhoCorasickBuilder::new()
+                .match_kind(MatchKind::Standard)
+                .build(words)
+                .map_err(|e| entry_err("-", "-", format!("automaton: {e}")))
+        };
+        let pattern_set = RegexSet::new(patterns.iter().map(|(_, re)| re.as_str()))
+            .map_err(|e| entry_err("-", "-", format!("pattern set: {e}")))?;
+        let lemma_first = lemmas.keys().filter_map(|l| l.chars().next()).collect();
+
+        let version = format!(
+            "dict-{}.ipadic-{}",
+            &set.hash[..16],
+            &tokenizer.checksum()[..16.min(tokenizer.checksum().len())]
+        );
+        Ok(Self {
+            terms: build_ac(&terms)?,
+            term_rule,
+            pattern_set,
+            patterns,
+            lemmas,
+            lemma_first,
+            cues: build_ac(&cue_words)?,
+            cue_set,
+            cue_names,
+            sets,
+            my_number_context,
+            other_number_context,
+            sections: build_ac(&section_words)?,
+            section_of,
+            section_names,
+            negators: set.context.negation.negators.clone(),
+            light_verbs: set.context.negation.light_verbs.clone(),
+            window: set.context.negation.window,
+            rules,
+            tokenizer,
+            version,
+            dictionary_hash: set.hash,
+        })
+    }
+
+    /// The detector version: the dictionaries' content hash and the tokenizer dictionary's
+    /// checksum. Findings depend on both, so rescans compare it.
+    pub fn version(&self) -> &str {
+        &self.version
+    }
+
+    /// The content hash of the dictionary files alone.
+    pub fn dictionary_hash(&self) -> &str {
+        &self.dictionary_hash
+    }
+
+    /// The shared tokenizer.
+    pub fn tokenizer(&self) -> &Arc<Tokenizer> {
+        &self.tokenizer
+    }
+
+    /// Scans extracted text. Offsets in the result point into `text`.
+    pub fn scan(&self, text: &str) -> Result<Detection, DetectError> {
+        let normalized = normalize(text);
+        let analysis = self.tokenizer.analyze(&normalized)?;
+        let ntext = normalized.text.as_str();
+
+        let cues = self.find_cues(&analysis);
+        let ctx = Context {
+            analysis: &analysis,
+            cues: &cues,
+            sets: &self.sets,
+            negators: &self.negators,
+            light_verbs: &self.light_verbs,
+            window: self.window,
+        };
+        let headings = self.find_sections(ntext);
+
+        let mut found: Vec<(Category, usize, usize, f32, String)> = Vec::new();
+        let mut suppressed = Vec::new();
+        for mut cand in self.candidates(&analysis) {
+            let rule = &self.rules[cand.rule];
+            if rule.place_before {
+                match place_before(&analysis, cand.start) {
+                    Some(start) => cand.start = start,
+                    None => continue,
+                }
+            }
+            let reason = if !rule.unless.is_empty() {
+                let (ss, se) = ctx.role_scope(cand.start, cand.end);
+                let sentence = &ntext[ss..se];
+                rule.unless.iter().any(|u| sentence.contains(u.as_str())).then(|| "unless".to_string())
+            } else {
+                None
+            };
+            let reason = reason.or_else(|| if !rule.requires.is_empty() {
+                let (ss, se) = ctx.sentence(cand.start, cand.end);
+                let ok = rule.requires.iter().any(|&set| ctx.has_cue(set, ss, se, cand.start, cand.end));
+                (!ok).then(|| "requires".to_string())
+            } else {
+                None
+            });
+            let reason = reason.or_else(|| {
+                ctx.suppressed_by(&rule.suppress, cand.start, cand.end).map(|s| suppressor_name(s).to_string())
+            });
+            if let Some(reason) = reason {
+                let (start, end) = normalized.source_span(cand.start, cand.end);
+                suppressed.push(Suppressed { category: rule.category, start, end, rule: rule.name.clone(), reason });
+                continue;
+            }
+            let mut confidence = rule.confidence;
+            let mut name = rule.name.clone();
+            if let Some(section) = section_at(&headings, cand.start) {
+                if rule.sections.contains(&section) {
+                    confidence = (confidence + 0.1).min(1.0);
+                    name.push_str("+section:");
+                    name.push_str(&self.section_names[section]);
+                }
+            }
+            found.push((rule.category, cand.start, cand.end, confidence, name));
+        }
+        self.find_my_numbers(&ctx, &mut found, &mut suppressed, &normalized);
+
+        let findings = merge(found)
+            .into_iter()
+            .map(|(category, s, e, confidence, rule)| {
+                let (start, end) = normalized.source_span(s, e);
+                let confidence = (f64::from(confidence) * 100.0).round() / 100.0;
+                Finding { category, start, end, text: text[start..end].to_string(), confidence, rule }
+            })
+            .collect();
+        suppressed.sort_by_key(|s| (s.start, s.end));
+        Ok(Detection { findings, suppressed })
+    }
+
+    fn boundary_ok(&self, analysis: &Analysis<'_>, boundary: Boundary, start: usize, end: usize) -> bool {
+        match boundary {
+            Boundary::Token => analysis.starts_token(start) && analysis.ends_token(end),
+            Boundary::Start => analysis.starts_token(start),
+            Boundary::None => true,
+        }
+    }
+
+    fn candidates(&self, analysis: &Analysis<'_>) -> Vec<Candidate> {
+        let text = analysis.normalized.text.as_str();
+        let mut out = Vec::new();
+        for m in self.terms.find_overlapping_iter(text) {
+            let rule = self.term_rule[m.pattern().as_usize()];
+            if self.boundary_ok(analysis, self.rules[rule].boundary, m.start(), m.end()) {
+                out.push(Candidate { rule, start: m.start(), end: m.end() });
+            }
+        }
+        for i in self.pattern_set.matches(text).iter() {
+            let (rule, re) = &self.patterns[i];
+            for m in re.find_iter(text) {
+                if m.start() < m.end() && self.boundary_ok(analysis, self.rules[*rule].boundary, m.start(), m.end()) {
+                    out.push(Candidate { rule: *rule, start: m.start(), end: m.end() });
+                }
+            }
+        }
+        if !self.lemmas.is_empty() {
+            for (i, m) in analysis.morphemes.iter().enumerate() {
+                let first = analysis.surface(i).chars().next();
+                if !first.is_some_and(|c| self.lemma_first.contains(&c)) {
+                    continue;
+                }
+                if let Some(rules) = self.lemmas.get(&analysis.base_form(i)) {
+                    for &rule in rules {
+                        out.push(Candidate { rule, start: m.start as usize, end: m.end as usize });
+                    }
+                }
+            }
+        }
+        out.sort_by_key(|c| (c.start, c.end, c.rule));
+        out
+    }
+
+    fn find_cues(&self, analysis: &Analysis<'_>) -> Vec<Cue> {
+        let text = analysis.normalized.text.as_str();
+        let mut cues: Vec<Cue> = self
+            .cues
+            .find_overlapping_iter(text)
+            .filter(|m| analysis.starts_token(m.start()) && analysis.ends_token(m.end()))
+            .map(|m| Cue { start: m.start(), end: m.end(), set: self.cue_set[m.pattern().as_usize()] })
+            .collect();
+        cues.sort_by_key(|c| (c.start, c.end));
+        cues
+    }
+
+    /// Section headings: a heading word standing alone on its line or marked (■賞罰, 【賞罰】,
+    /// 賞罰：). Returns (position, section index) in text order.
+    fn find_sections(&self, text: &str) -> Vec<(usize, usize)> {
+        let mut out = Vec::new();
+        for m in self.sections.find_iter(text) {
+            let before = text[..m.start()].chars().next_back();
+            let after = text[m.end()..].chars().next();
+            let marked_before = before.is_none_or(|c| matches!(c, '\n' | '■' | '□' | '●' | '◆' | '【' | '[' | '〔' | '<' | '《'));
+            let marked_after = after.is_none_or(|c| matches!(c, '\n' | ':' | '】' | ']' | '〕' | '>' | '》' | ' '));
+            if marked_before || marked_after {
+                out.push((m.start(), self.section_of[m.pattern().as_usize()]));
+            }
+        }
+        out
+    }
+
+    fn find_my_numbers(
+        &self,
+        ctx: &Context<'_>,
+        found: &mut Vec<(Category, usize, usize, f32, String)>,
+        suppressed: &mut Vec<Suppressed>,
+        normalized: &crate::tokenize::Normalized,
+    ) {
+        for m in my_number::find_candidates(&normalized.text) {
+            if !my_number::check_digit_ok(&m.digits) {
+                let (start, end) = normalized.source_span(m.start, m.end);
+                suppressed.push(Suppressed {
+                    category: Category::MyNumber,
+                    start,
+                    end,
+                    rule: "my_number.check_digit".into(),
+                    reason: "check_digit".into(),
+                });
+                continue;
+            }
+            let (ss, se) = ctx.sentence(m.start, m.end);
+            let keyword = ctx.has_cue(self.my_number_context, ss, se, m.start, m.end);
+            let other = ctx.has_cue(self.other_number_context, ss, m.start, m.start, m.end);
+            let (confidence, rule) = match (keyword, other) {
+                (true, _) => (0.99, "my_number.check_digit+keyword"),
+                (false, false) => (0.8, "my_number.check_digit"),
+                // A valid check digit under another number's label (顧客番号, 電話): one in
+                // eleven random numbers passes, so still reported, with less confidence.
+                (false, true) => (0.55, "my_number.check_digit+other_label"),
+            };
+            found.push((Category::MyNumber, m.start, m.end, confidence, rule.into()));
+        }
+    }
+
+    /// Names of the cue sets, for diagnostics.
+    pub fn cue_sets(&self) -> &[String] {
+        &self.cue_names
+    }
+}
+
+/// The start of the place name right before `at` (skipping one の, で or に), if the
+/// morphemes there are place names (名詞,固有名詞,地域 or a 地域 suffix such as 県, 市).
+fn place_before(analysis: &Analysis<'_>, at: usize) -> Option<usize> {
+    let mut i = analysis.morpheme_at(at);
+    if i == 0 || analysis.morphemes.get(i).is_none_or(|m| m.start as usize != at) {
+        return None;
+    }
+    i -= 1;
+    if matches!(analysis.surface(i), "の" | "で" | "に") {
+        i = i.checked_sub(1)?;
+    }
+    let is_place = |i: usize| analysis.pos(i).2 == "地域";
+    if !is_place(i) {
+        return None;
+    }
+    let mut start = analysis.morphemes[i].start as usize;
+    while i > 0 && is_place(i - 1) {
+        i -= 1;
+        start = analysis.morphemes[i].start as usize;
+    }
+    Some(start)
+}
+
+fn suppressor_name(s: Suppressor) -> &'static str {
+    match s {
+        Suppressor::Negation => "negation",
+        Suppressor::ThirdParty => "third_party",
+        Suppressor::Work => "work",
+        Suppressor::Study => "study",
+    }
+}
+
+fn section_at(headings: &[(usize, usize)], at: usize) -> Option<usize> {
+    let i = headings.partition_point(|&(p, _)| p <= at);
+    i.checked_sub(1).map(|i| headings[i].1)
+}
+
+/// Keeps one finding per overlapping group of the same category: the longest span, then the
+/// most confident.
+fn merge(mut found: Vec<(Category, usize, usize, f32, String)>) -> Vec<(Category, usize, usize, f32, String)> {
+    found.sort_by(|a, b| {
+        (a.0, a.1).cmp(&(b.0, b.1)).then((b.2 - b.1).cmp(&(a.2 - a.1))).then(b.3.total_cmp(&a.3))
+    });
+    let mut out: Vec<(Category, usize, usize, f32, String)> = Vec::new();
+    for f in found {
+        if let Some(last) = out.last_mut().filter(|l| l.0 == f.0 && f.1 < l.2) {
+            // Overlap: widen to the union, keep the stronger rule.
+            if f.3 > last.3 {
+                last.3 = f.3;
+                last.4 = f.4;
+            }
+            last.2 = last.2.max(f.2);
+            continue;
+        }
+        out.push(f);
+    }
+    out.sort_by_key(|f| (f.1, f.2, f.0));
+    out
+}
