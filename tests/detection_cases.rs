@@ -161,3 +161,49 @@ cases! {
     neutral_career: "2015年4月　株式会社サンプル物産　入社（営業部）\n2020年3月　一身上の都合により退職" => [];
     neutral_pr: "私の強みは、相手の立場に立って課題を整理し、解決策を提案できることです。" => [];
 }
+
+// A second batch: indirect wording, inflection, and field vocabulary in jobs.
+cases! {
+    b2_mental_unwell: "メンタル面の不調により、前職を退職いたしました。" => ["medical_history"];
+    b2_bipolar_meds: "双極性障害の診断を受け、現在も服薬を継続しています。" => ["medical_history", "medical_care"];
+    b2_dropout_treatment: "大学を中退したのは、統合失調症の治療に専念するためでした。" => ["medical_history", "medical_care"];
+    b2_dialysis: "人工透析を週3回受けているため、火・木・土は定時で退社させてください。" => ["medical_care"];
+    b2_cancer_chemo: "昨年末に胃がんの手術をし、現在は抗がん剤治療を続けています。" => ["medical_history", "medical_care"];
+    b2_mental_certificate: "精神障害者保健福祉手帳2級を取得しています。" => ["disability"];
+    b2_hearing_inflected: "聴覚に障害があるため、電話応対は難しいです。" => ["disability"];
+    b2_asd_diagnosis: "自閉スペクトラム症の診断を受けています。" => ["disability", "medical_care"];
+    b2_faith_church: "キリスト教の信仰を持っており、日曜日は教会の礼拝に出席しています。" => ["creed"];
+    b2_faith_believer: "幸福の科学の信者です。" => ["creed"];
+    b2_neg_father_shrine: "父が宮司を務める神社で、年末年始の手伝いをしています。" => [];
+    b2_neg_buddhist_univ: "仏教系の大学を卒業し、一般企業に就職しました。" => [];
+    b2_race_zainichi: "在日韓国人三世です。" => ["race"];
+    b2_victim_deceived: "詐欺グループに騙されて多額の借金を負った経験があります。" => ["crime_victim"];
+    b2_victim_violence: "元交際相手から暴力を受け、警察に相談したことがあります。" => ["crime_victim"];
+    b2_victim_groping: "通勤中に痴漢の被害に遭い、時差出勤を希望しております。" => ["crime_victim"];
+    b2_procedure_indicted: "業務上横領で懲戒解雇となり、その後起訴されました。" => ["criminal_procedure"];
+    b2_record_ongoing: "現在、執行猶予中の身です。" => ["criminal_record"];
+    b2_record_summary: "罰金30万円の略式命令を受けたことがあります。" => ["criminal_record"];
+    b2_record_released: "刑務所を出所してから5年になります。" => ["criminal_record"];
+    b2_neg_licence_points: "交通違反で違反点数が累積し、免許停止処分を受けました。" => [];
+    b2_juvenile_left: "少年院を出た後、高卒認定試験に合格しました。" => ["juvenile_procedure"];
+    b2_juvenile_hearing: "少年審判で不処分となりました。" => ["juvenile_procedure"];
+    b2_neg_divorce_court: "現在、家庭裁判所で離婚調停中です。" => [];
+    b2_origin_domicile: "本籍地は熊本県です。" => ["family_origin"];
+    b2_origin_prefecture: "大阪府出身です。" => ["family_origin"];
+    b2_origin_born_in: "福岡で生まれ、東京で育ちました。" => ["family_origin"];
+    b2_origin_stated: "出身は広島です。" => ["family_origin"];
+    b2_union_youth: "労働組合の青年部で活動していました。" => ["union_membership"];
+    b2_neg_sharoushi: "社会保険労務士事務所で、労働組合との団体交渉の準備を会社側として支援しました。" => [];
+    b2_neg_diabetes_class: "管理栄養士として、糖尿病教室の運営を担当しました。" => [];
+    b2_neg_mr: "製薬会社でがん領域のMRとして勤務しました。" => [];
+    b2_neg_billing: "病院の医事課で入院費の請求業務を担当しました。" => [];
+    b2_neg_dementia_care: "介護施設で認知症の方のケアを担当しました。" => [];
+    b2_neg_msw: "医療ソーシャルワーカーとして、がん患者の就労支援に携わりました。" => [];
+    b2_neg_pension_support: "社労士事務所で障害年金の請求手続きをサポートしました。" => [];
+    b2_neg_wheelchair_rental: "福祉用具専門相談員として、車椅子や介護ベッドのレンタルを提案しました。" => [];
+    b2_neg_detective_drama: "趣味は刑事ドラマの鑑賞と推理小説です。" => [];
+    b2_neg_religious_corp: "宗教法人の経理事務を担当しました。" => [];
+    b2_neg_para_sports: "大学では障害者スポーツのボランティアサークルに所属していました。" => [];
+    b2_neg_hiv_volunteer: "HIV検査の啓発イベントでボランティアをしていました。" => [];
+    b2_neg_checkup_sales: "健康診断の受診率向上に向けた企画営業を担当しました。" => [];
+}

@@ -40,7 +40,8 @@ fn is_sentence_end(c: char) -> bool {
 
 /// Characters that end a clause within a sentence.
 fn is_clause_end(c: char) -> bool {
-    is_sentence_end(c) || matches!(c, '、' | ',' | ';' | '・' | '/')
+    // Not ・: it joins coordinated nouns (前科・前歴はありません); bullets follow a line break.
+    is_sentence_end(c) || matches!(c, '、' | ',' | ';' | '/')
 }
 
 /// The context of one text: its analysis and cue occurrences, sorted by start.
@@ -50,6 +51,7 @@ pub(crate) struct Context<'a> {
     pub sets: &'a CueSets,
     pub negators: &'a [String],
     pub light_verbs: &'a [String],
+    pub bridge_nouns: &'a [String],
     pub window: usize,
 }
 
@@ -182,7 +184,10 @@ impl<'a> Context<'a> {
             }
             let passes = match pos.as_str() {
                 "助詞" | "助動詞" | "副詞" | "記号" | "連体詞" => true,
-                "名詞" => matches!(sub.as_str(), "非自立" | "接尾" | "代名詞" | "副詞可能"),
+                "名詞" => {
+                    matches!(sub.as_str(), "非自立" | "接尾" | "代名詞" | "副詞可能")
+                        || self.bridge_nouns.iter().any(|n| n == surface)
+                }
                 "動詞" => sub == "非自立" || sub == "接尾" || self.light_verbs.iter().any(|v| *v == base),
                 _ => false,
             };
@@ -199,6 +204,14 @@ impl<'a> Context<'a> {
     /// before the term (夫がうつ病で…, 患者の…), or right after it (うつ病の母, 障害のある利用者).
     fn about_someone_else(&self, start: usize, end: usize, clause: (usize, usize)) -> bool {
         let t = self.text();
+        // 母も私も…, 私も…: the candidate says it of themself too.
+        let sentence = self.sentence(start, end);
+        let shared = self
+            .cues_in(self.sets.self_ref, sentence.0, sentence.1)
+            .any(|c| t[c.end..].starts_with('も'));
+        if shared {
+            return false;
+        }
         // The person must be the subject or owner of what follows (夫が, 母の, 患者は), with
         // nothing said of the candidate in between: 上司からのパワハラ is not the boss's.
         let before = |set| {

@@ -158,6 +158,9 @@ pub(crate) struct NegationSpec {
     pub negators: Vec<String>,
     /// Verbs (base forms) that may stand between a term and its negator (受けて-おりません).
     pub light_verbs: Vec<String>,
+    /// Nouns that may stand between a term and its negator (通院の必要はありません).
+    #[serde(default)]
+    pub bridge_nouns: Vec<String>,
     /// How many morphemes after the term to look.
     pub window: usize,
 }

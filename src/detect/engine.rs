@@ -69,6 +69,7 @@ pub struct Detector {
     section_names: Vec<String>,
     negators: Vec<String>,
     light_verbs: Vec<String>,
+    bridge_nouns: Vec<String>,
     window: usize,
     version: String,
     dictionary_hash: String,
@@ -230,6 +231,7 @@ impl Detector {
             section_names,
             negators: set.context.negation.negators.clone(),
             light_verbs: set.context.negation.light_verbs.clone(),
+            bridge_nouns: set.context.negation.bridge_nouns.clone(),
             window: set.context.negation.window,
             rules,
             tokenizer,
@@ -267,6 +269,7 @@ impl Detector {
             sets: &self.sets,
             negators: &self.negators,
             light_verbs: &self.light_verbs,
+            bridge_nouns: &self.bridge_nouns,
             window: self.window,
         };
         let headings = self.find_sections(ntext);
