@@ -12,13 +12,22 @@
 //! 4. [`decide`] turns findings into a status: quarantine, flag, clear or error.
 //!
 //! [`pipeline`] runs the four steps; the CLI ([`cli`]) and the services call it.
+//!
+//! Around the pipeline, the upload service: [`store`] keeps documents encrypted (SQLite by
+//! default, PostgreSQL by URL) with a hash-chained audit log; [`review`] holds the domain
+//! operations (uploads held until consent, advisor review, redaction, erasure, the
+//! candidate's rights); [`http`] is the axum edge; [`config`] the layered configuration.
 #![deny(missing_docs)]
 
 pub mod cli;
+pub mod config;
 pub mod decide;
 pub mod detect;
 pub mod extract;
+pub mod http;
 pub mod pipeline;
+pub mod review;
+pub mod store;
 pub mod tokenize;
 
 pub use decide::Status;

@@ -13,6 +13,11 @@ struct Cli {
 enum Command {
     /// Scan PDF, DOCX or text files and report special-care information.
     Scan(hairyo::cli::scan::ScanArgs),
+    /// Run the upload service (HTTP API) on the configured store.
+    Serve(hairyo::cli::serve::ServeArgs),
+    /// Administration: users, audit verification.
+    #[command(subcommand)]
+    Admin(hairyo::cli::serve::AdminCommand),
     /// Internal: extract one document from standard input in a bounded child process.
     #[command(name = "__extract-worker", hide = true)]
     ExtractWorker {
@@ -32,15 +37,19 @@ fn main() {
         eprintln!("hairyo: internal error at {at} (details withheld: they may contain document text)");
     }));
     // Parser crates log through `log`; their records can quote document content.
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("HAIRYO_LOG")
-                .unwrap_or_else(|_| "warn,pdf_extract=off,lopdf=off".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    let default_level = if matches!(cli.command, Command::Serve(_)) { "info" } else { "warn" };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("HAIRYO_LOG")
+        .unwrap_or_else(|_| format!("{default_level},pdf_extract=off,lopdf=off,sqlx=warn").into());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if std::env::var("HAIRYO_LOG_FORMAT").is_ok_and(|f| f == "json") {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
     let code = match cli.command {
         Command::Scan(args) => hairyo::cli::scan::run(args),
+        Command::Serve(args) => runtime().and_then(|rt| rt.block_on(hairyo::cli::serve::serve(args))).map(|()| 0),
+        Command::Admin(cmd) => runtime().and_then(|rt| rt.block_on(hairyo::cli::serve::admin(cmd))),
         Command::ExtractWorker { .. } => unreachable!("handled above"),
     };
     match code {
@@ -50,4 +59,8 @@ fn main() {
             std::process::exit(2);
         }
     }
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread().enable_all().build()?)
 }

@@ -104,6 +104,15 @@ impl Pipeline {
         }
     }
 
+    /// A report for a scan that did not finish (timeout, crash): held, never clear.
+    pub fn failed_report(&self, code: &str) -> Report {
+        let message = match code {
+            "timeout" => "解析が時間内に終わりませんでした",
+            _ => "解析中に内部エラーが発生しました",
+        };
+        self.failed(ScanError { code: code.into(), message: message.into() }, None)
+    }
+
     fn failed(&self, error: ScanError, kind: Option<DocKind>) -> Report {
         Report {
             status: Status::Error,

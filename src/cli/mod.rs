@@ -2,3 +2,4 @@
 //! command lives in its own module here.
 
 pub mod scan;
+pub mod serve;

@@ -179,9 +179,10 @@ fn write_text(out: &mut impl Write, name: &str, report: &Report, explain: bool, 
         let end = f.end.min(line_end).max(f.start);
         writeln!(
             out,
-            "  {}行目  {}（{}） 確信度 {:.2}  規則 {}",
+            "  {}行目  {} / {} ({}) 確信度 {:.2}  規則 {}",
             line_no,
             f.category.name_ja(),
+            f.category.name_en(),
             f.category.id(),
             f.confidence,
             f.rule

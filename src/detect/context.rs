@@ -19,6 +19,8 @@ pub(crate) struct CueSets {
     pub family: usize,
     pub third_party: usize,
     pub work: usize,
+    pub work_local: usize,
+    pub person: usize,
     pub study: usize,
     pub self_ref: usize,
 }
@@ -132,22 +134,78 @@ impl<'a> Context<'a> {
         self.cues_in(set, from, to).any(|c| c.end <= start || c.start >= end)
     }
 
+    /// The sentence cut only where it turns to another statement (が, けど, ものの, のに):
+    /// the scope of strong work cues (担当, 看護師, 患者様).
+    pub fn segment(&self, start: usize, end: usize) -> (usize, usize) {
+        let (mut s, mut e) = self.sentence(start, end);
+        let a = self.analysis;
+        let mut i = a.morpheme_at(s);
+        while i < a.morphemes.len() && (a.morphemes[i].start as usize) < e {
+            let m = a.morphemes[i];
+            if matches!(a.surface(i), "が" | "けど" | "けれど" | "けれども" | "ものの" | "のに") {
+                let (pos, sub, _) = a.pos(i);
+                if pos == "助詞" && sub == "接続助詞" {
+                    if (m.end as usize) <= start {
+                        s = m.end as usize;
+                    } else if (m.start as usize) >= end {
+                        e = m.start as usize;
+                        break;
+                    }
+                }
+            }
+            i += 1;
+        }
+        (s, e)
+    }
+
     /// The first context rule of `rules` that cancels `start..end`, if any.
     pub fn suppressed_by(&self, rules: &[Suppressor], start: usize, end: usize) -> Option<Suppressor> {
         let sentence = self.sentence(start, end);
         let clause = self.clause(start, end);
         let self_ref = self.has_cue(self.sets.self_ref, sentence.0, sentence.1, start, end);
         let role = self.role_scope(start, end);
+        let segment = self.segment(start, end);
         rules.iter().copied().find(|rule| match rule {
             Suppressor::Negation => self.negated(end, clause.1),
             Suppressor::ThirdParty => self.about_someone_else(start, end, clause),
             Suppressor::Work => {
                 !self_ref
-                    && (self.has_cue(self.sets.work, role.0, role.1, start, end)
-                        || self.inside_longer_cue(self.sets.work, start, end))
+                    && (self.has_cue(self.sets.work, segment.0, segment.1, start, end)
+                        || self.has_cue(self.sets.work_local, role.0, role.1, start, end)
+                        || self.inside_longer_cue(self.sets.work, start, end)
+                        || self.inside_longer_cue(self.sets.work_local, start, end))
             }
             Suppressor::Study => !self_ref && self.has_cue(self.sets.study, role.0, role.1, start, end),
         })
+    }
+
+    /// The term names a field or an organisation rather than a condition: a topic word
+    /// follows it (障害者雇用・推進室, 再発・防止, がん・領域, 通院・に関する助言, 刑事事件・では).
+    pub fn is_topic(&self, end: usize, topic_suffixes: &[String]) -> bool {
+        let t = self.text();
+        let rest = &t[end..];
+        if ["では", "において", "に関する", "に関して", "に関わる", "に係る", "をテーマ", "の分野", "の領域"]
+            .iter()
+            .any(|p| rest.starts_with(p))
+        {
+            return true;
+        }
+        let a = self.analysis;
+        let i = a.morpheme_at(end);
+        i < a.morphemes.len()
+            && a.morphemes[i].start as usize == end
+            && topic_suffixes.iter().any(|s| s == a.surface(i))
+    }
+
+    /// The term stands alone as a heading or label (＜少年事件＞, 【刑事事件】): it names a
+    /// practice area, not something that happened to the candidate.
+    pub fn is_label(&self, start: usize, end: usize) -> bool {
+        let t = self.text();
+        let before = t[..start].chars().next_back();
+        let after = t[end..].chars().next();
+        let opens = |c: char| matches!(c, '<' | '【' | '[' | '《' | '〈' | '『' | '〔' | '■' | '●' | '◆' | '□');
+        let closes = |c: char| matches!(c, '>' | '】' | ']' | '》' | '〉' | '』' | '〕' | '\n');
+        before.is_some_and(opens) && after.is_none_or(closes)
     }
 
     /// A negator follows within the clause, with only particles, auxiliaries, adverbs,
@@ -224,17 +282,18 @@ impl<'a> Context<'a> {
         if before(self.sets.family) || before(self.sets.third_party) {
             return true;
         }
-        let after_limit = (end + 18).min(clause.1);
-        [self.sets.family, self.sets.third_party].into_iter().any(|set| {
-            self.cues_in(set, end, after_limit.max(end)).any(|c| {
+        // A relative clause or の-phrase that ends on a person: うつ病の母, 障害のある利用者,
+        // 化学療法を受ける患者様, 家庭裁判所に送致された少年, DV被害者.
+        let after_limit = floor_char_boundary(t, (end + 48).min(clause.1).max(end));
+        [self.sets.family, self.sets.third_party, self.sets.person].into_iter().any(|set| {
+            self.cues_in(set, end, after_limit).any(|c| {
                 let gap = &t[end..c.start];
-                // うつ病の母, 障害のある利用者, 歯周病治療中の患者: a short modifier ending in
-                // の (or a verb of having) ties the term to the person after it.
-                gap.len() <= 18
-                    && !gap.contains(['、', ',', '(', ')'])
-                    && ["の", "のある", "がある", "を持つ", "を抱える", "を抱えた", "を患う", "を患った", "のあった"]
-                        .iter()
-                        .any(|p| gap.ends_with(p))
+                gap.is_empty() && set == self.sets.person
+                    || !gap.is_empty()
+                        && !gap.contains(['、', ',', '(', ')', ' '])
+                        && ["の", "のある", "がある", "を持つ", "を抱える", "を抱えた", "た", "る", "い", "中の"]
+                            .iter()
+                            .any(|p| gap.ends_with(p))
             })
         })
     }

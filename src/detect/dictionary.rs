@@ -131,6 +131,10 @@ pub(crate) struct EntrySpec {
     /// becomes part of the finding (名古屋生まれ, ブラジルの出身).
     #[serde(default)]
     pub place_before: bool,
+    /// Patterns with a leading character class: start after the last line break or space the
+    /// source had inside the match.
+    #[serde(default)]
+    pub trim_at_breaks: bool,
     #[serde(default)]
     #[allow(dead_code)]
     pub note: String,
@@ -149,6 +153,9 @@ pub(crate) struct ContextFile {
     /// Section id -> headings.
     pub sections: BTreeMap<String, Vec<String>>,
     pub negation: NegationSpec,
+    /// Nouns that, right after a term, make it a field or an organisation (推進, 防止, 領域).
+    #[serde(default)]
+    pub topic_suffixes: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]

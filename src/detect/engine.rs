@@ -11,7 +11,7 @@ use super::context::{Context, Cue, CueSets};
 use super::dictionary::{Boundary, DictionaryError, DictionarySet, Suppressor};
 use super::my_number;
 use super::{Category, Detection, Finding, Suppressed};
-use crate::tokenize::{Analysis, Tokenizer, TokenizerError, normalize, normalize_term};
+use crate::tokenize::{Analysis, Normalized, Tokenizer, TokenizerError, normalize, normalize_term};
 
 /// Why a text could not be scanned.
 #[derive(Debug, thiserror::Error)]
@@ -46,6 +46,7 @@ struct Rule {
     sections: Vec<usize>,
     unless: Vec<String>,
     place_before: bool,
+    trim_at_breaks: bool,
 }
 
 /// The detector: compiled dictionaries plus the shared tokenizer. Build once, share by `Arc`.
@@ -70,6 +71,7 @@ pub struct Detector {
     negators: Vec<String>,
     light_verbs: Vec<String>,
     bridge_nouns: Vec<String>,
+    topic_suffixes: Vec<String>,
     window: usize,
     version: String,
     dictionary_hash: String,
@@ -116,6 +118,8 @@ impl Detector {
             family: builtin("family")?,
             third_party: builtin("third_party")?,
             work: builtin("work")?,
+            work_local: builtin("work_local")?,
+            person: builtin("person")?,
             study: builtin("study")?,
             self_ref: builtin("self")?,
         };
@@ -180,6 +184,7 @@ impl Detector {
                     sections,
                     unless: entry.unless.iter().map(|u| normalize_term(u)).collect(),
                     place_before: entry.place_before,
+                    trim_at_breaks: entry.trim_at_breaks,
                 });
                 for t in &entry.terms {
                     let t = normalize_term(t);
@@ -232,6 +237,7 @@ impl Detector {
             negators: set.context.negation.negators.clone(),
             light_verbs: set.context.negation.light_verbs.clone(),
             bridge_nouns: set.context.negation.bridge_nouns.clone(),
+            topic_suffixes: set.context.topic_suffixes.clone(),
             window: set.context.negation.window,
             rules,
             tokenizer,
@@ -272,10 +278,10 @@ impl Detector {
             bridge_nouns: &self.bridge_nouns,
             window: self.window,
         };
-        let headings = self.find_sections(ntext);
+        let headings = self.find_sections(ntext, text, &normalized);
 
-        let mut found: Vec<(Category, usize, usize, f32, String)> = Vec::new();
-        let mut suppressed = Vec::new();
+        // Judge every candidate, then let a cancelled list item cancel the items before it.
+        let mut judged: Vec<(Candidate, Option<String>)> = Vec::new();
         for mut cand in self.candidates(&analysis) {
             let rule = &self.rules[cand.rule];
             if rule.place_before {
@@ -284,23 +290,21 @@ impl Detector {
                     None => continue,
                 }
             }
-            let reason = if !rule.unless.is_empty() {
-                let (ss, se) = ctx.role_scope(cand.start, cand.end);
-                let sentence = &ntext[ss..se];
-                rule.unless.iter().any(|u| sentence.contains(u.as_str())).then(|| "unless".to_string())
-            } else {
-                None
-            };
-            let reason = reason.or_else(|| if !rule.requires.is_empty() {
-                let (ss, se) = ctx.sentence(cand.start, cand.end);
-                let ok = rule.requires.iter().any(|&set| ctx.has_cue(set, ss, se, cand.start, cand.end));
-                (!ok).then(|| "requires".to_string())
-            } else {
-                None
-            });
-            let reason = reason.or_else(|| {
-                ctx.suppressed_by(&rule.suppress, cand.start, cand.end).map(|s| suppressor_name(s).to_string())
-            });
+            if rule.trim_at_breaks {
+                match trim_at_breaks(&analysis, &normalized, text, cand.start, cand.end, rule.boundary) {
+                    Some(start) => cand.start = start,
+                    None => continue,
+                }
+            }
+            let reason = self.judge(&ctx, rule, cand);
+            judged.push((cand, reason));
+        }
+        propagate_through_lists(ntext, &mut judged);
+
+        let mut found: Vec<(Category, usize, usize, f32, String)> = Vec::new();
+        let mut suppressed = Vec::new();
+        for (cand, reason) in judged {
+            let rule = &self.rules[cand.rule];
             if let Some(reason) = reason {
                 let (start, end) = normalized.source_span(cand.start, cand.end);
                 suppressed.push(Suppressed { category: rule.category, start, end, rule: rule.name.clone(), reason });
@@ -329,6 +333,30 @@ impl Detector {
             .collect();
         suppressed.sort_by_key(|s| (s.start, s.end));
         Ok(Detection { findings, suppressed })
+    }
+
+    /// Why the context cancels a candidate, if it does.
+    fn judge(&self, ctx: &Context<'_>, rule: &Rule, cand: Candidate) -> Option<String> {
+        let ntext = ctx.analysis.normalized.text.as_str();
+        if !rule.unless.is_empty() {
+            let (s, e) = ctx.role_scope(cand.start, cand.end);
+            if rule.unless.iter().any(|u| ntext[s..e].contains(u.as_str())) {
+                return Some("unless".into());
+            }
+        }
+        if !rule.requires.is_empty() {
+            let (s, e) = ctx.sentence(cand.start, cand.end);
+            if !rule.requires.iter().any(|&set| ctx.has_cue(set, s, e, cand.start, cand.end)) {
+                return Some("requires".into());
+            }
+        }
+        if rule.category != Category::FamilyOrigin && ctx.is_label(cand.start, cand.end) {
+            return Some("label".into());
+        }
+        if ctx.is_topic(cand.end, &self.topic_suffixes) {
+            return Some("topic".into());
+        }
+        ctx.suppressed_by(&rule.suppress, cand.start, cand.end).map(|s| suppressor_name(s).to_string())
     }
 
     fn boundary_ok(&self, analysis: &Analysis<'_>, boundary: Boundary, start: usize, end: usize) -> bool {
@@ -387,13 +415,15 @@ impl Detector {
 
     /// Section headings: a heading word standing alone on its line or marked (■賞罰, 【賞罰】,
     /// 賞罰：). Returns (position, section index) in text order.
-    fn find_sections(&self, text: &str) -> Vec<(usize, usize)> {
+    fn find_sections(&self, text: &str, source: &str, normalized: &Normalized) -> Vec<(usize, usize)> {
         let mut out = Vec::new();
         for m in self.sections.find_iter(text) {
-            let before = text[..m.start()].chars().next_back();
-            let after = text[m.end()..].chars().next();
-            let marked_before = before.is_none_or(|c| matches!(c, '\n' | '■' | '□' | '●' | '◆' | '【' | '[' | '〔' | '<' | '《'));
-            let marked_after = after.is_none_or(|c| matches!(c, '\n' | ':' | '】' | ']' | '〕' | '>' | '》' | ' '));
+            // Judged on the source: normalisation joins a table cell's heading to its content.
+            let (s, e) = normalized.source_span(m.start(), m.end());
+            let before = source[..s].chars().rev().find(|c| *c != ' ' && *c != '\u{3000}' && *c != '\t');
+            let after = source[e..].chars().find(|c| *c != ' ' && *c != '\u{3000}' && *c != '\t');
+            let marked_before = before.is_none_or(|c| matches!(c, '\n' | '\r' | '■' | '□' | '●' | '◆' | '【' | '[' | '〔' | '<' | '《' | '＜' | '［'));
+            let marked_after = after.is_none_or(|c| matches!(c, '\n' | '\r' | ':' | '：' | '】' | ']' | '〕' | '>' | '》' | '＞'));
             if marked_before || marked_after {
                 out.push((m.start(), self.section_of[m.pattern().as_usize()]));
             }
@@ -406,7 +436,7 @@ impl Detector {
         ctx: &Context<'_>,
         found: &mut Vec<(Category, usize, usize, f32, String)>,
         suppressed: &mut Vec<Suppressed>,
-        normalized: &crate::tokenize::Normalized,
+        normalized: &Normalized,
     ) {
         for m in my_number::find_candidates(&normalized.text) {
             if !my_number::check_digit_ok(&m.digits) {
@@ -461,6 +491,56 @@ fn place_before(analysis: &Analysis<'_>, at: usize) -> Option<usize> {
         start = analysis.morphemes[i].start as usize;
     }
     Some(start)
+}
+
+/// Moves a pattern match's start past the last whitespace the source had inside it, so a
+/// pattern with a leading character class cannot swallow the end of the previous line or
+/// table cell (健康状態\n持病 is 持病). `None` when what remains is not a valid match.
+fn trim_at_breaks(
+    analysis: &Analysis<'_>,
+    normalized: &Normalized,
+    source: &str,
+    start: usize,
+    end: usize,
+    boundary: Boundary,
+) -> Option<usize> {
+    let (s, e) = normalized.source_span(start, end);
+    let Some(ws) = source[s..e].rfind(|c: char| c.is_whitespace()) else { return Some(start) };
+    let cut = s + ws + source[s + ws..].chars().next().map_or(1, char::len_utf8);
+    let mut at = start;
+    while at < end && normalized.source_span(at, at + 1).0 < cut {
+        at += 1;
+    }
+    while at < end && !normalized.text.is_char_boundary(at) {
+        at += 1;
+    }
+    let ok = at < end && (boundary == Boundary::None || analysis.starts_token(at));
+    ok.then_some(at)
+}
+
+/// 胃がん、大腸がんの手術を受ける患者様: the context that cancels the last item of a list
+/// (joined by 、 や と ・ 及び) cancels the items before it, which share its predicate.
+fn propagate_through_lists(text: &str, judged: &mut [(Candidate, Option<String>)]) {
+    const JOINERS: &[&str] = &["、", ",", "や", "と", "・", "及び", "および", "または", "又は", "、また"];
+    for i in (0..judged.len()).rev() {
+        if judged[i].1.is_some() {
+            continue;
+        }
+        let end = judged[i].0.end;
+        let next = judged[i + 1..]
+            .iter()
+            .filter(|(c, _)| c.start >= end)
+            .min_by_key(|(c, _)| c.start)
+            .filter(|(c, _)| {
+                let gap = text[end..c.start].trim_end_matches(['等', 'な', 'ど']);
+                JOINERS.contains(&gap)
+            });
+        if let Some((_, Some(reason))) = next {
+            if reason != "unless" && reason != "requires" {
+                judged[i].1 = Some(reason.clone());
+            }
+        }
+    }
 }
 
 fn suppressor_name(s: Suppressor) -> &'static str {

@@ -304,13 +304,28 @@ impl<'o> PartReader<'o> {
 
         let mut reader = NsReader::from_reader(xml);
         reader.config_mut().trim_text(false);
+        // The root element must be WordprocessingML (w:document, w:hdr, ...).
+        // With its namespace damaged or undeclared, no element would be
+        // recognised and the part would read as empty instead of failing.
+        // (A part with no element at all reads as empty, as before.)
+        let mut seen_root = false;
+        let check_root = |seen: &mut bool, ns: &ResolveResult<'_>| {
+            if !std::mem::replace(seen, true)
+                && !matches!(ns, ResolveResult::Bound(Namespace(ns)) if NS_W.contains(ns))
+            {
+                return Err(corrupt());
+            }
+            Ok(())
+        };
         loop {
             match reader.read_resolved_event().map_err(|_| corrupt())? {
                 (ns, Event::Start(element)) => {
+                    check_root(&mut seen_root, &ns)?;
                     let elem = classify(&ns, element.local_name().as_ref());
                     self.open(elem)?;
                 }
                 (ns, Event::Empty(element)) => {
+                    check_root(&mut seen_root, &ns)?;
                     let elem = classify(&ns, element.local_name().as_ref());
                     self.open(elem)?;
                     self.close()?;
@@ -583,6 +598,41 @@ pub(crate) mod tests {
                 "cut {cut}"
             );
         }
+    }
+
+    #[test]
+    fn a_part_outside_the_wordprocessingml_namespace_is_corrupt() {
+        // Damage to the namespace declaration would otherwise make every element
+        // unknown and the body read as empty, leaving only headers and footnotes.
+        let body = "<w:p><w:r><w:t>既往歴 うつ病</w:t></w:r></w:p>";
+        let wrong_ns = document_xml(body).replace(
+            W,
+            "http://schemas.openxmlformats.org/wordprocessingml/2006/maiN",
+        );
+        let undeclared = document_xml(body).replace("xmlns:w=", "xmlns:q=");
+        for xml in [wrong_ns, undeclared] {
+            let bytes = zip_bytes(&[
+                ("word/document.xml", xml.as_bytes()),
+                ("word/header1.xml", header_xml("ヘッダー").as_bytes()),
+            ]);
+            assert_eq!(
+                default_extract(&bytes).unwrap_err(),
+                ExtractError::Corrupt(DocKind::Docx),
+                "{xml}"
+            );
+        }
+        // A header with a broken namespace spoils the document too.
+        let bytes = zip_bytes(&[
+            ("word/document.xml", document_xml(body).as_bytes()),
+            (
+                "word/header1.xml",
+                b"<x:hdr xmlns:x=\"urn:other\"><x:p/></x:hdr>",
+            ),
+        ]);
+        assert_eq!(
+            default_extract(&bytes).unwrap_err(),
+            ExtractError::Corrupt(DocKind::Docx)
+        );
     }
 
     #[test]

@@ -80,7 +80,8 @@ pub struct Limits {
     /// Most entries a DOCX (ZIP) may hold ([`ExtractError::ZipBomb`] beyond).
     pub max_zip_entries: usize,
     /// Most bytes a DOCX may expand to, for every single entry and for all
-    /// entries together ([`ExtractError::ZipBomb`] beyond).
+    /// entries together, and the content streams of one PDF page together
+    /// after decompression ([`ExtractError::ZipBomb`] beyond).
     pub max_unzipped_bytes: u64,
     /// Most bytes of extracted text ([`ExtractError::TooLarge`] beyond).
     pub max_text_bytes: usize,
@@ -136,7 +137,8 @@ pub enum ExtractError {
     /// The PDF has more pages than allowed.
     #[error("the PDF has too many pages")]
     TooManyPages,
-    /// The ZIP container would expand beyond the limits (entries or bytes).
+    /// The ZIP container would expand beyond the limits (entries or bytes), or
+    /// a PDF page's compressed content would.
     #[error("the archive expands beyond the limits")]
     ZipBomb,
     /// Text in an encoding that could not be recognised or decoded without errors.

@@ -1,0 +1,391 @@
+//! Storage: the database (SQLite by default, PostgreSQL by URL), encrypted blobs, and the
+//! hash-chained audit log.
+//!
+//! One SQL dialect serves both databases through sqlx's `Any` driver (`$N` placeholders,
+//! TEXT timestamps, BIGINT counters); each backend has its own migrations folder for the DDL
+//! that differs. Every state change runs in a [`WriteTx`]: it locks the audit head first, so
+//! writers are serialised and the audit chain never forks, and it commits the change and its
+//! audit entries together or not at all.
+
+mod blobs;
+pub mod crypto;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyPool, Row};
+
+pub use blobs::Blobs;
+pub use crypto::{DataKey, MasterKey};
+
+/// Why a storage operation failed. Messages never include document content.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database failed.
+    #[error("database error: {0}")]
+    Db(#[from] sqlx::Error),
+    /// Migrations failed.
+    #[error("migration error: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The file system failed.
+    #[error("storage I/O error: {0}")]
+    Io(#[from] std::io::Error),
+    /// A key is missing or malformed.
+    #[error("key error: {0}")]
+    Key(&'static str),
+    /// Decryption failed (wrong key, tampered or erased data).
+    #[error("decryption failed")]
+    Crypto,
+    /// A stored value is not what the schema promises.
+    #[error("corrupt record: {0}")]
+    Corrupt(&'static str),
+}
+
+impl StoreError {
+    /// A stable machine-readable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            StoreError::Db(_) => "database_error",
+            StoreError::Migrate(_) => "migration_error",
+            StoreError::Io(_) => "storage_io_error",
+            StoreError::Key(_) => "key_error",
+            StoreError::Crypto => "decryption_failed",
+            StoreError::Corrupt(_) => "corrupt_record",
+        }
+    }
+}
+
+/// Which database is behind the pool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// The embedded default.
+    Sqlite,
+    /// The scaled mode.
+    Postgres,
+}
+
+/// How to open the store.
+#[derive(Debug, Clone)]
+pub struct StoreConfig {
+    /// Holds the SQLite file (default backend), the blobs and the master key file.
+    pub data_dir: PathBuf,
+    /// `sqlite://…` or `postgres://…`; `None` for `<data_dir>/hairyo.db`.
+    pub database_url: Option<String>,
+    /// The master key as 64 hex digits; `None` to use (or create) `<data_dir>/master.key`.
+    pub master_key: Option<String>,
+}
+
+/// The store: database pool, blobs and the master key. Cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    /// The connection pool.
+    pub pool: AnyPool,
+    /// Which database it is.
+    pub backend: Backend,
+    /// The encrypted blobs.
+    pub blobs: Blobs,
+    /// The master key.
+    pub keys: Arc<MasterKey>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("backend", &self.backend).finish()
+    }
+}
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+impl Store {
+    /// Opens (creating if needed) the data directory and database, runs migrations, and
+    /// removes blobs left behind by a crash before their transaction committed.
+    ///
+    /// Only the process that owns the data directory (the server) may call this: the sweep
+    /// would delete the blobs of uploads another process has written but not yet committed.
+    /// Tools that run beside a live server use [`Store::connect`].
+    pub async fn open(config: &StoreConfig) -> Result<Self, StoreError> {
+        let store = Self::connect(config).await?;
+        store.sweep_orphan_blobs().await?;
+        Ok(store)
+    }
+
+    /// Like [`Store::open`] but without the orphan sweep: safe beside a running server
+    /// (`hairyo admin …`).
+    pub async fn connect(config: &StoreConfig) -> Result<Self, StoreError> {
+        sqlx::any::install_default_drivers();
+        std::fs::create_dir_all(&config.data_dir)?;
+        let url = match &config.database_url {
+            Some(url) => url.clone(),
+            None => format!("sqlite://{}?mode=rwc", config.data_dir.join("hairyo.db").display()),
+        };
+        let backend = if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Backend::Postgres
+        } else {
+            Backend::Sqlite
+        };
+        let pool = match backend {
+            Backend::Sqlite => {
+                // WAL with full sync: a committed transaction survives kill -9 and power loss.
+                // The SQLite URL takes no pragmas (sqlx refuses unknown query parameters), so
+                // they are set on every new connection instead.
+                let options: AnyConnectOptions = url.parse()?;
+                AnyPoolOptions::new()
+                    .max_connections(8)
+                    .after_connect(|conn, _| {
+                        Box::pin(async move {
+                            sqlx::query("PRAGMA busy_timeout = 30000").execute(&mut *conn).await?;
+                            sqlx::query("PRAGMA journal_mode = WAL").execute(&mut *conn).await?;
+                            sqlx::query("PRAGMA synchronous = FULL").execute(&mut *conn).await?;
+                            sqlx::query("PRAGMA foreign_keys = ON").execute(&mut *conn).await?;
+                            Ok(())
+                        })
+                    })
+                    .connect_with(options)
+                    .await?
+            }
+            Backend::Postgres => AnyPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(30)).connect(&url).await?,
+        };
+        match backend {
+            Backend::Sqlite => SQLITE_MIGRATIONS.run(&pool).await?,
+            Backend::Postgres => POSTGRES_MIGRATIONS.run(&pool).await?,
+        }
+        let keys = Arc::new(MasterKey::load_or_create(config.master_key.as_deref(), &config.data_dir.join("master.key"))?);
+        let blobs = Blobs::open(config.data_dir.join("blobs"))?;
+        Ok(Self { pool, backend, blobs, keys })
+    }
+
+    async fn sweep_orphan_blobs(&self) -> Result<(), StoreError> {
+        let rows = sqlx::query("SELECT id FROM documents WHERE status <> 'erased'").fetch_all(&self.pool).await?;
+        let keep = rows.iter().map(|r| r.try_get::<String, _>(0)).collect::<Result<_, _>>()?;
+        let removed = self.blobs.sweep(&keep)?;
+        if removed > 0 {
+            tracing::warn!(removed, "removed blobs of uncommitted or erased documents");
+        }
+        Ok(())
+    }
+
+    /// Starts a state-changing transaction. It locks the audit head first, so concurrent
+    /// writers queue here and the audit chain stays linear.
+    pub async fn begin(&self) -> Result<WriteTx, StoreError> {
+        let mut tx = match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        };
+        let lock = match self.backend {
+            Backend::Sqlite => "SELECT seq, hash FROM audit_head WHERE id = 1",
+            Backend::Postgres => "SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE",
+        };
+        let row = sqlx::query(lock).fetch_one(&mut *tx).await?;
+        let seq: i64 = row.try_get(0)?;
+        let hash: String = row.try_get(1)?;
+        Ok(WriteTx { tx, seq, hash, pending: Vec::new() })
+    }
+
+    /// Checks the whole audit chain. Returns the number of entries, or the first broken one.
+    pub async fn verify_audit(&self) -> Result<Result<i64, AuditBreak>, StoreError> {
+        // The head first, then the entries: writers append entries and advance the head in one
+        // transaction, so on a live server entries may have been committed after the head was
+        // read. The head must then match its entry in the chain (not necessarily the last);
+        // a truncated chain still fails.
+        let head = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_one(&self.pool).await?;
+        let (hs, hh): (i64, String) = (head.try_get(0)?, head.try_get(1)?);
+        let rows = sqlx::query(
+            "SELECT seq, at, actor_id, action, document_id, subject_id, detail, prev_hash, hash FROM audit ORDER BY seq",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let mut prev = GENESIS.to_string();
+        let mut expected_seq = 1;
+        let mut head_matches = hs == 0 && hh == GENESIS;
+        for row in &rows {
+            let e = AuditEntry::from_row(row)?;
+            if e.seq != expected_seq {
+                return Ok(Err(AuditBreak { seq: e.seq, why: "sequence gap" }));
+            }
+            if e.prev_hash != prev {
+                return Ok(Err(AuditBreak { seq: e.seq, why: "previous hash mismatch" }));
+            }
+            if e.compute_hash() != e.hash {
+                return Ok(Err(AuditBreak { seq: e.seq, why: "entry hash mismatch" }));
+            }
+            if e.seq == hs {
+                head_matches = e.hash == hh;
+            }
+            prev = e.hash.clone();
+            expected_seq += 1;
+        }
+        if !head_matches {
+            return Ok(Err(AuditBreak { seq: hs, why: "head does not match the last entry" }));
+        }
+        Ok(Ok(rows.len() as i64))
+    }
+}
+
+/// Where the audit chain is broken.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AuditBreak {
+    /// The first entry that does not verify.
+    pub seq: i64,
+    /// Why.
+    pub why: &'static str,
+}
+
+const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// One audit entry. `detail` is JSON with ids, categories and counts — never text.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct AuditEntry {
+    /// Position in the chain, from 1.
+    pub seq: i64,
+    /// RFC 3339 time.
+    pub at: String,
+    /// Who acted (`None` for the system).
+    pub actor_id: Option<String>,
+    /// What happened (`upload`, `view`, `consent`, …).
+    pub action: String,
+    /// The document concerned.
+    pub document_id: Option<String>,
+    /// The person the entry is about (the candidate).
+    pub subject_id: Option<String>,
+    /// Structured detail.
+    pub detail: serde_json::Value,
+    /// The previous entry's hash.
+    pub prev_hash: String,
+    /// SHA-256 over this entry and `prev_hash`.
+    pub hash: String,
+}
+
+impl AuditEntry {
+    fn compute_hash(&self) -> String {
+        let mut h = Sha256::new();
+        for part in [
+            self.prev_hash.as_str(),
+            &self.seq.to_string(),
+            &self.at,
+            self.actor_id.as_deref().unwrap_or(""),
+            &self.action,
+            self.document_id.as_deref().unwrap_or(""),
+            self.subject_id.as_deref().unwrap_or(""),
+            &self.detail.to_string(),
+        ] {
+            h.update((part.len() as u64).to_le_bytes());
+            h.update(part.as_bytes());
+        }
+        hex::encode(h.finalize())
+    }
+
+    /// Reads an entry from a row of `SELECT seq, at, actor_id, action, document_id,
+    /// subject_id, detail, prev_hash, hash`.
+    pub fn from_row(row: &sqlx::any::AnyRow) -> Result<Self, StoreError> {
+        let detail: String = row.try_get(6)?;
+        Ok(Self {
+            seq: row.try_get(0)?,
+            at: row.try_get(1)?,
+            actor_id: row.try_get(2)?,
+            action: row.try_get(3)?,
+            document_id: row.try_get(4)?,
+            subject_id: row.try_get(5)?,
+            detail: serde_json::from_str(&detail).map_err(|_| StoreError::Corrupt("audit detail"))?,
+            prev_hash: row.try_get(7)?,
+            hash: row.try_get(8)?,
+        })
+    }
+}
+
+/// What to record about a state change.
+#[derive(Debug, Clone)]
+pub struct Audit {
+    /// Who acted.
+    pub actor_id: Option<String>,
+    /// What happened.
+    pub action: &'static str,
+    /// The document concerned.
+    pub document_id: Option<String>,
+    /// The candidate concerned.
+    pub subject_id: Option<String>,
+    /// Ids, categories, counts: never text.
+    pub detail: serde_json::Value,
+}
+
+/// A state-changing transaction holding the audit head lock.
+pub struct WriteTx {
+    /// The open transaction.
+    pub tx: sqlx::Transaction<'static, sqlx::Any>,
+    seq: i64,
+    hash: String,
+    pending: Vec<Audit>,
+}
+
+impl WriteTx {
+    /// Records an audit entry, written when the transaction commits.
+    pub fn audit(&mut self, entry: Audit) {
+        self.pending.push(entry);
+    }
+
+    /// Writes the audit entries, advances the head and commits everything at once.
+    pub async fn commit(mut self) -> Result<(), StoreError> {
+        let at = now();
+        for a in std::mem::take(&mut self.pending) {
+            let mut e = AuditEntry {
+                seq: self.seq + 1,
+                at: at.clone(),
+                actor_id: a.actor_id,
+                action: a.action.to_string(),
+                document_id: a.document_id,
+                subject_id: a.subject_id,
+                detail: a.detail,
+                prev_hash: self.hash.clone(),
+                hash: String::new(),
+            };
+            e.hash = e.compute_hash();
+            sqlx::query(
+                "INSERT INTO audit (seq, at, actor_id, action, document_id, subject_id, detail, prev_hash, hash) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            )
+            .bind(e.seq)
+            .bind(&e.at)
+            .bind(&e.actor_id)
+            .bind(&e.action)
+            .bind(&e.document_id)
+            .bind(&e.subject_id)
+            .bind(e.detail.to_string())
+            .bind(&e.prev_hash)
+            .bind(&e.hash)
+            .execute(&mut *self.tx)
+            .await?;
+            self.seq = e.seq;
+            self.hash = e.hash;
+        }
+        sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
+            .bind(self.seq)
+            .bind(&self.hash)
+            .execute(&mut *self.tx)
+            .await?;
+        self.tx.commit().await?;
+        Ok(())
+    }
+}
+
+/// The current time, RFC 3339 UTC with microseconds (sorts as text).
+pub fn now() -> String {
+    let t = time::OffsetDateTime::now_utc();
+    t.format(&time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]Z"
+    ))
+    .unwrap_or_default()
+}
+
+/// A new random id.
+pub fn new_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+/// The path of the default SQLite database in a data directory.
+pub fn default_db_path(data_dir: &Path) -> PathBuf {
+    data_dir.join("hairyo.db")
+}
