@@ -38,8 +38,11 @@ fn main() {
     }));
     // Parser crates log through `log`; their records can quote document content.
     let default_level = if matches!(cli.command, Command::Serve(_)) { "info" } else { "warn" };
-    let filter = tracing_subscriber::EnvFilter::try_from_env("HAIRYO_LOG")
-        .unwrap_or_else(|_| format!("{default_level},pdf_extract=off,lopdf=off,sqlx=warn").into());
+    // Parser crates log through `log` and may quote document content: they stay off
+    // whatever HAIRYO_LOG says.
+    let user = std::env::var("HAIRYO_LOG").unwrap_or_else(|_| format!("{default_level},sqlx=warn"));
+    let filter = tracing_subscriber::EnvFilter::try_new(format!("{user},pdf_extract=off,lopdf=off"))
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("{default_level},pdf_extract=off,lopdf=off")));
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     if std::env::var("HAIRYO_LOG_FORMAT").is_ok_and(|f| f == "json") {
         builder.json().init();

@@ -57,6 +57,13 @@ proptest! {
     }
 
     #[test]
+    fn segmenting_only_candidate_sentences_changes_nothing(s in resume_like()) {
+        let fast = detector().scan(&s).expect("scan");
+        let full = detector().scan_exhaustive(&s).expect("scan");
+        prop_assert_eq!(fast, full);
+    }
+
+    #[test]
     fn detection_never_panics_and_offsets_hold(s in resume_like()) {
         let d = detector().scan(&s).expect("scan");
         for f in &d.findings {

@@ -201,3 +201,20 @@ fn findings_point_into_the_text_files() {
         }
     }
 }
+
+/// The detector segments only the sentences that hold a candidate; on every sample that must
+/// give exactly what segmenting the whole text gives.
+#[test]
+fn region_segmentation_equals_full_segmentation() {
+    let detector = hairyo::Detector::embedded().expect("dictionaries");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(samples_dir()).expect("samples") {
+        let path = entry.expect("entry").path();
+        if path.extension().is_some_and(|e| e == "txt") {
+            let text = std::fs::read_to_string(&path).expect("read");
+            assert_eq!(detector.scan(&text).unwrap(), detector.scan_exhaustive(&text).unwrap(), "{}", path.display());
+            checked += 1;
+        }
+    }
+    assert!(checked >= 8, "only {checked} samples");
+}

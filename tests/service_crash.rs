@@ -231,7 +231,7 @@ async fn check(server: &Server, env: &Env, tokens: &[String], admin: &str, acks:
         let d = docs.get(&a.id).unwrap_or_else(|| panic!("acknowledged upload {} ({:?}) is gone", a.id, a.kind));
         assert_eq!(d["status"], a.status.as_str(), "{}", a.id);
         assert_eq!(d["verdict"], a.verdict.as_str(), "{}", a.id);
-        assert_eq!(d["owner_id"].is_string(), true);
+        assert!(d["owner_id"].is_string());
     }
     let ack_by_id: BTreeMap<&str, &Ack> = acks.iter().map(|a| (a.id.as_str(), a)).collect();
 

@@ -46,6 +46,32 @@ fn is_clause_end(c: char) -> bool {
     is_sentence_end(c) || matches!(c, '、' | ',' | ';' | '/')
 }
 
+/// The sentence around `start..end` in normalised text `t`: cut at 。!? line breaks and
+/// headings, at most [`MAX_SENTENCE`] bytes each side.
+pub(crate) fn sentence_bounds(t: &str, start: usize, end: usize) -> (usize, usize) {
+    // Text without punctuation (PDF tables, pasted lists) must not make every candidate
+    // scan the whole document: a sentence is at most MAX_SENTENCE bytes each side.
+    let lo = floor_char_boundary(t, start.saturating_sub(MAX_SENTENCE));
+    let hi = floor_char_boundary(t, (end + MAX_SENTENCE).min(t.len()));
+    let s = t[lo..start].char_indices().rev().find(|&(_, c)| is_sentence_end(c)).map_or(lo, |(i, c)| lo + i + c.len_utf8());
+    let e = t[end..hi].char_indices().find(|&(_, c)| is_sentence_end(c)).map_or(hi, |(i, _)| end + i);
+    (s, e)
+}
+
+/// The scopes a candidate is judged in, innermost last.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Scopes {
+    /// Cut at 。!? line breaks and headings.
+    pub sentence: (usize, usize),
+    /// The sentence cut where it turns to another statement (が, けど, ものの, のに): where
+    /// strong work cues count.
+    pub segment: (usize, usize),
+    /// The segment cut at commas: where negation reaches.
+    pub clause: (usize, usize),
+    /// The clause, and the one before it when that one names a role (看護師として、…).
+    pub role: (usize, usize),
+}
+
 /// The context of one text: its analysis and cue occurrences, sorted by start.
 pub(crate) struct Context<'a> {
     pub analysis: &'a Analysis<'a>,
@@ -64,55 +90,48 @@ impl<'a> Context<'a> {
 
     /// The sentence around `start..end`.
     pub fn sentence(&self, start: usize, end: usize) -> (usize, usize) {
-        let t = self.text();
-        // Text without punctuation (PDF tables, pasted lists) must not make every candidate
-        // scan the whole document: a sentence is at most MAX_SENTENCE bytes each side.
-        let lo = floor_char_boundary(t, start.saturating_sub(MAX_SENTENCE));
-        let hi = floor_char_boundary(t, (end + MAX_SENTENCE).min(t.len()));
-        let s = t[lo..start].char_indices().rev().find(|&(_, c)| is_sentence_end(c)).map_or(lo, |(i, c)| lo + i + c.len_utf8());
-        let e = t[end..hi].char_indices().find(|&(_, c)| is_sentence_end(c)).map_or(hi, |(i, _)| end + i);
-        (s, e)
+        sentence_bounds(self.text(), start, end)
     }
 
-    /// The clause around `start..end`: the sentence, cut at commas and at conjunctive
-    /// particles (が, けど, ものの, のに) that turn to another statement.
-    pub fn clause(&self, start: usize, end: usize) -> (usize, usize) {
+    /// Every scope a candidate is judged in, computed once.
+    pub fn scopes(&self, start: usize, end: usize) -> Scopes {
+        let sentence = self.sentence(start, end);
         let t = self.text();
-        let (ss, se) = self.sentence(start, end);
-        let mut s = t[ss..start].char_indices().rev().find(|&(_, c)| is_clause_end(c)).map_or(ss, |(i, c)| ss + i + c.len_utf8());
-        let mut e = t[end..se].char_indices().find(|&(_, c)| is_clause_end(c)).map_or(se, |(i, _)| end + i);
+        // Conjunctive particles that turn to another statement: found once per candidate.
         let a = self.analysis;
-        let mut i = a.morpheme_at(s);
-        while i < a.morphemes.len() && (a.morphemes[i].start as usize) < e {
+        let (mut seg_s, mut seg_e) = sentence;
+        let mut i = a.morpheme_at(sentence.0);
+        while i < a.morphemes.len() && (a.morphemes[i].start as usize) < sentence.1 {
             let m = a.morphemes[i];
             if matches!(a.surface(i), "が" | "けど" | "けれど" | "けれども" | "ものの" | "のに") {
                 let (pos, sub, _) = a.pos(i);
                 if pos == "助詞" && sub == "接続助詞" {
                     if (m.end as usize) <= start {
-                        s = m.end as usize;
+                        seg_s = m.end as usize;
                     } else if (m.start as usize) >= end {
-                        e = m.start as usize;
+                        seg_e = m.start as usize;
                         break;
                     }
                 }
             }
             i += 1;
         }
-        (s, e)
+        let segment = (seg_s, seg_e);
+        let cut_before = |from: usize, to: usize| {
+            t[from..to].char_indices().rev().find(|&(_, c)| is_clause_end(c)).map_or(from, |(i, c)| from + i + c.len_utf8())
+        };
+        let cut_after = |from: usize, to: usize| t[from..to].char_indices().find(|&(_, c)| is_clause_end(c)).map_or(to, |(i, _)| from + i);
+        let clause = (cut_before(seg_s, start), cut_after(end, seg_e));
+        // The clause before, when it introduces a role (看護師として、…を担当).
+        let before = t[..clause.0].trim_end_matches(['、', ',', ' ']);
+        let role = if before.len() < clause.0 && before.len() >= sentence.0 && (before.ends_with("として") || before.ends_with("にて")) {
+            (cut_before(sentence.0, before.len()).min(clause.0), clause.1)
+        } else {
+            clause
+        };
+        Scopes { sentence, segment, clause, role }
     }
 
-    /// Where a job or a course of study describing the span would be named: its clause, and
-    /// the clause before it when that one introduces a role (看護師として、…を担当).
-    pub fn role_scope(&self, start: usize, end: usize) -> (usize, usize) {
-        let (s, e) = self.clause(start, end);
-        let t = self.text();
-        let before = t[..s].trim_end_matches(['、', ',', ' ']);
-        if before.len() < s && (before.ends_with("として") || before.ends_with("にて")) {
-            let (ps, _) = self.clause(before.len(), before.len());
-            return (ps.min(s), e);
-        }
-        (s, e)
-    }
 
     /// A cue that strictly contains the span: the term is part of a job compound
     /// (服薬 in 服薬指導, 看護 in 訪問看護).
@@ -134,40 +153,13 @@ impl<'a> Context<'a> {
         self.cues_in(set, from, to).any(|c| c.end <= start || c.start >= end)
     }
 
-    /// The sentence cut only where it turns to another statement (が, けど, ものの, のに):
-    /// the scope of strong work cues (担当, 看護師, 患者様).
-    pub fn segment(&self, start: usize, end: usize) -> (usize, usize) {
-        let (mut s, mut e) = self.sentence(start, end);
-        let a = self.analysis;
-        let mut i = a.morpheme_at(s);
-        while i < a.morphemes.len() && (a.morphemes[i].start as usize) < e {
-            let m = a.morphemes[i];
-            if matches!(a.surface(i), "が" | "けど" | "けれど" | "けれども" | "ものの" | "のに") {
-                let (pos, sub, _) = a.pos(i);
-                if pos == "助詞" && sub == "接続助詞" {
-                    if (m.end as usize) <= start {
-                        s = m.end as usize;
-                    } else if (m.start as usize) >= end {
-                        e = m.start as usize;
-                        break;
-                    }
-                }
-            }
-            i += 1;
-        }
-        (s, e)
-    }
-
     /// The first context rule of `rules` that cancels `start..end`, if any.
-    pub fn suppressed_by(&self, rules: &[Suppressor], start: usize, end: usize) -> Option<Suppressor> {
-        let sentence = self.sentence(start, end);
-        let clause = self.clause(start, end);
+    pub fn suppressed_by(&self, rules: &[Suppressor], start: usize, end: usize, scopes: &Scopes) -> Option<Suppressor> {
+        let Scopes { sentence, clause, role, segment } = *scopes;
         let self_ref = self.has_cue(self.sets.self_ref, sentence.0, sentence.1, start, end);
-        let role = self.role_scope(start, end);
-        let segment = self.segment(start, end);
         rules.iter().copied().find(|rule| match rule {
             Suppressor::Negation => self.negated(end, clause.1),
-            Suppressor::ThirdParty => self.about_someone_else(start, end, clause),
+            Suppressor::ThirdParty => self.about_someone_else(start, end, clause, sentence),
             Suppressor::Work => {
                 !self_ref
                     && (self.has_cue(self.sets.work, segment.0, segment.1, start, end)
@@ -240,10 +232,10 @@ impl<'a> Context<'a> {
             if self.negators.iter().any(|n| *n == base) && pos != "名詞" {
                 return true;
             }
-            let passes = match pos.as_str() {
+            let passes = match pos {
                 "助詞" | "助動詞" | "副詞" | "記号" | "連体詞" => true,
                 "名詞" => {
-                    matches!(sub.as_str(), "非自立" | "接尾" | "代名詞" | "副詞可能")
+                    matches!(sub, "非自立" | "接尾" | "代名詞" | "副詞可能")
                         || self.bridge_nouns.iter().any(|n| n == surface)
                 }
                 "動詞" => sub == "非自立" || sub == "接尾" || self.light_verbs.iter().any(|v| *v == base),
@@ -260,10 +252,9 @@ impl<'a> Context<'a> {
 
     /// The clause names another person as the one concerned: a relative or a third party
     /// before the term (夫がうつ病で…, 患者の…), or right after it (うつ病の母, 障害のある利用者).
-    fn about_someone_else(&self, start: usize, end: usize, clause: (usize, usize)) -> bool {
+    fn about_someone_else(&self, start: usize, end: usize, clause: (usize, usize), sentence: (usize, usize)) -> bool {
         let t = self.text();
         // 母も私も…, 私も…: the candidate says it of themself too.
-        let sentence = self.sentence(start, end);
         let shared = self
             .cues_in(self.sets.self_ref, sentence.0, sentence.1)
             .any(|c| t[c.end..].starts_with('も'));

@@ -5,7 +5,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
-use regex::{Regex, RegexSet};
+use regex::Regex;
 
 use super::context::{Context, Cue, CueSets};
 use super::dictionary::{Boundary, DictionaryError, DictionarySet, Suppressor};
@@ -34,6 +34,62 @@ impl DetectError {
     }
 }
 
+/// Where a pattern's necessary literals stand in every match.
+#[derive(Debug, Clone, Copy)]
+enum AnchorKind {
+    Prefix,
+    Suffix,
+}
+
+/// A compiled pattern with the literals every match starts or ends with, if any, and the
+/// longest match in bytes, if bounded.
+#[derive(Debug)]
+struct Pattern {
+    rule: usize,
+    re: Regex,
+    anchor: Option<(AnchorKind, Vec<String>)>,
+    max_len: Option<usize>,
+}
+
+/// The prefix (or else suffix) literals every match of `pattern` must start (end) with, and
+/// its longest match. Patterns with look-around or unbounded repetition scan the whole text.
+fn anchors_of(pattern: &str) -> (Option<(AnchorKind, Vec<String>)>, Option<usize>) {
+    use regex_syntax::hir::literal::{ExtractKind, Extractor};
+    let Ok(hir) = regex_syntax::Parser::new().parse(pattern) else { return (None, None) };
+    let props = hir.properties();
+    if !props.look_set().is_empty() {
+        return (None, None);
+    }
+    let max_len = props.maximum_len();
+    for (kind, extract) in [(AnchorKind::Prefix, ExtractKind::Prefix), (AnchorKind::Suffix, ExtractKind::Suffix)] {
+        let seq = Extractor::new().kind(extract).limit_total(500).extract(&hir);
+        if let Some(lits) = seq.literals() {
+            let words: Option<Vec<String>> = lits
+                .iter()
+                .map(|l| String::from_utf8(l.as_bytes().to_vec()).ok().filter(|w| !w.is_empty()))
+                .collect();
+            if let Some(words) = words.filter(|w| !w.is_empty()) {
+                return (Some((kind, words)), max_len);
+            }
+        }
+    }
+    (None, max_len)
+}
+
+fn floor_boundary(t: &str, mut at: usize) -> usize {
+    while at > 0 && !t.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
+}
+
+fn ceil_boundary(t: &str, mut at: usize) -> usize {
+    while at < t.len() && !t.is_char_boundary(at) {
+        at += 1;
+    }
+    at.min(t.len())
+}
+
 /// One compiled dictionary entry.
 #[derive(Debug)]
 struct Rule {
@@ -55,10 +111,11 @@ pub struct Detector {
     rules: Vec<Rule>,
     terms: AhoCorasick,
     term_rule: Vec<usize>,
-    pattern_set: RegexSet,
-    patterns: Vec<(usize, Regex)>,
+    patterns: Vec<Pattern>,
+    anchors: AhoCorasick,
+    anchor_owner: Vec<usize>,
     lemmas: HashMap<String, Vec<usize>>,
-    lemma_first: HashSet<char>,
+    lemma_first: Vec<char>,
     cues: AhoCorasick,
     cue_set: Vec<usize>,
     cue_names: Vec<String>,
@@ -196,7 +253,8 @@ impl Detector {
                 }
                 for p in &entry.patterns {
                     let re = Regex::new(p).map_err(|e| entry_err(file, &entry.id, format!("bad pattern: {e}")))?;
-                    patterns.push((idx, re));
+                    let (anchor, max_len) = anchors_of(p);
+                    patterns.push(Pattern { rule: idx, re, anchor, max_len });
                 }
                 for l in &entry.lemmas {
                     lemmas.entry(l.clone()).or_default().push(idx);
@@ -209,9 +267,19 @@ impl Detector {
                 .build(words)
                 .map_err(|e| entry_err("-", "-", format!("automaton: {e}")))
         };
-        let pattern_set = RegexSet::new(patterns.iter().map(|(_, re)| re.as_str()))
-            .map_err(|e| entry_err("-", "-", format!("pattern set: {e}")))?;
-        let lemma_first = lemmas.keys().filter_map(|l| l.chars().next()).collect();
+        let mut lemma_first: Vec<char> = lemmas.keys().filter_map(|l| l.chars().next()).collect();
+        lemma_first.sort_unstable();
+        lemma_first.dedup();
+        let mut anchor_words = Vec::new();
+        let mut anchor_owner = Vec::new();
+        for (i, p) in patterns.iter().enumerate() {
+            if let Some((_, words)) = &p.anchor {
+                for w in words {
+                    anchor_words.push(w.clone());
+                    anchor_owner.push(i);
+                }
+            }
+        }
 
         let version = format!(
             "dict-{}.ipadic-{}",
@@ -221,8 +289,9 @@ impl Detector {
         Ok(Self {
             terms: build_ac(&terms)?,
             term_rule,
-            pattern_set,
             patterns,
+            anchors: build_ac(&anchor_words)?,
+            anchor_owner,
             lemmas,
             lemma_first,
             cues: build_ac(&cue_words)?,
@@ -264,11 +333,34 @@ impl Detector {
 
     /// Scans extracted text. Offsets in the result point into `text`.
     pub fn scan(&self, text: &str) -> Result<Detection, DetectError> {
-        let normalized = normalize(text);
-        let analysis = self.tokenizer.analyze(&normalized)?;
-        let ntext = normalized.text.as_str();
+        self.scan_with(text, false)
+    }
 
-        let cues = self.find_cues(&analysis);
+    /// Scans with the whole text segmented: the reference that [`Detector::scan`] must equal
+    /// (it segments only the sentences where something can be found).
+    pub fn scan_exhaustive(&self, text: &str) -> Result<Detection, DetectError> {
+        self.scan_with(text, true)
+    }
+
+    fn scan_with(&self, text: &str, exhaustive: bool) -> Result<Detection, DetectError> {
+        let normalized = normalize(text);
+        let ntext = normalized.text.as_str();
+        let raw = self.raw_candidates(ntext);
+        let numbers = my_number::find_candidates(ntext);
+        // Only sentences that hold a candidate need morphemes: segment those, on the
+        // boundaries where Lindera cuts the text anyway, so the morphemes are the same.
+        let regions = if exhaustive {
+            vec![(0, ntext.len())]
+        } else {
+            let mut spots: Vec<(usize, usize)> = raw.iter().map(|c| (c.start, c.end)).collect();
+            spots.extend(numbers.iter().map(|m| (m.start, m.end)));
+            spots.extend(
+                ntext.char_indices().filter(|(_, c)| self.lemma_first.contains(c)).map(|(i, c)| (i, i + c.len_utf8())),
+            );
+            regions_around(ntext, spots)
+        };
+        let analysis = self.tokenizer.analyze_regions(&normalized, &regions)?;
+        let cues = self.find_cues(&analysis, &regions);
         let ctx = Context {
             analysis: &analysis,
             cues: &cues,
@@ -282,7 +374,7 @@ impl Detector {
 
         // Judge every candidate, then let a cancelled list item cancel the items before it.
         let mut judged: Vec<(Candidate, Option<String>)> = Vec::new();
-        for mut cand in self.candidates(&analysis) {
+        for mut cand in self.candidates(&analysis, raw) {
             let rule = &self.rules[cand.rule];
             if rule.place_before {
                 match place_before(&analysis, cand.start) {
@@ -321,7 +413,7 @@ impl Detector {
             }
             found.push((rule.category, cand.start, cand.end, confidence, name));
         }
-        self.find_my_numbers(&ctx, &mut found, &mut suppressed, &normalized);
+        self.find_my_numbers(&ctx, &mut found, &mut suppressed, numbers, &normalized);
 
         let findings = merge(found)
             .into_iter()
@@ -338,14 +430,15 @@ impl Detector {
     /// Why the context cancels a candidate, if it does.
     fn judge(&self, ctx: &Context<'_>, rule: &Rule, cand: Candidate) -> Option<String> {
         let ntext = ctx.analysis.normalized.text.as_str();
+        let scopes = ctx.scopes(cand.start, cand.end);
         if !rule.unless.is_empty() {
-            let (s, e) = ctx.role_scope(cand.start, cand.end);
+            let (s, e) = scopes.role;
             if rule.unless.iter().any(|u| ntext[s..e].contains(u.as_str())) {
                 return Some("unless".into());
             }
         }
         if !rule.requires.is_empty() {
-            let (s, e) = ctx.sentence(cand.start, cand.end);
+            let (s, e) = scopes.sentence;
             if !rule.requires.iter().any(|&set| ctx.has_cue(set, s, e, cand.start, cand.end)) {
                 return Some("requires".into());
             }
@@ -356,7 +449,7 @@ impl Detector {
         if ctx.is_topic(cand.end, &self.topic_suffixes) {
             return Some("topic".into());
         }
-        ctx.suppressed_by(&rule.suppress, cand.start, cand.end).map(|s| suppressor_name(s).to_string())
+        ctx.suppressed_by(&rule.suppress, cand.start, cand.end, &scopes).map(|s| suppressor_name(s).to_string())
     }
 
     fn boundary_ok(&self, analysis: &Analysis<'_>, boundary: Boundary, start: usize, end: usize) -> bool {
@@ -367,30 +460,62 @@ impl Detector {
         }
     }
 
-    fn candidates(&self, analysis: &Analysis<'_>) -> Vec<Candidate> {
-        let text = analysis.normalized.text.as_str();
+    /// Term and pattern matches before any morpheme is known.
+    fn raw_candidates(&self, text: &str) -> Vec<Candidate> {
         let mut out = Vec::new();
         for m in self.terms.find_overlapping_iter(text) {
-            let rule = self.term_rule[m.pattern().as_usize()];
-            if self.boundary_ok(analysis, self.rules[rule].boundary, m.start(), m.end()) {
-                out.push(Candidate { rule, start: m.start(), end: m.end() });
-            }
+            out.push(Candidate { rule: self.term_rule[m.pattern().as_usize()], start: m.start(), end: m.end() });
         }
-        for i in self.pattern_set.matches(text).iter() {
-            let (rule, re) = &self.patterns[i];
-            for m in re.find_iter(text) {
-                if m.start() < m.end() && self.boundary_ok(analysis, self.rules[*rule].boundary, m.start(), m.end()) {
-                    out.push(Candidate { rule: *rule, start: m.start(), end: m.end() });
+        // Patterns with necessary literals run only in windows around them (found in one
+        // automaton pass); the rest scan the whole text. A combined RegexSet over these
+        // Unicode classes falls back to the PikeVM and costs more than everything else.
+        let mut windows: Vec<Vec<(usize, usize)>> = vec![Vec::new(); self.patterns.len()];
+        for m in self.anchors.find_overlapping_iter(text) {
+            let i = self.anchor_owner[m.pattern().as_usize()];
+            let p = &self.patterns[i];
+            let (Some((kind, _)), Some(max)) = (&p.anchor, p.max_len) else { continue };
+            let (s, e) = match kind {
+                AnchorKind::Prefix => (m.start(), (m.start() + max).min(text.len())),
+                AnchorKind::Suffix => (m.end().saturating_sub(max), m.end()),
+            };
+            windows[i].push((floor_boundary(text, s), ceil_boundary(text, e)));
+        }
+        for (i, p) in self.patterns.iter().enumerate() {
+            if p.anchor.is_none() || p.max_len.is_none() {
+                out.extend(p.re.find_iter(text).filter(|m| m.start() < m.end()).map(|m| Candidate { rule: p.rule, start: m.start(), end: m.end() }));
+                continue;
+            }
+            let w = &mut windows[i];
+            w.sort_unstable();
+            let mut merged: Vec<(usize, usize)> = Vec::new();
+            for &(s, e) in w.iter() {
+                match merged.last_mut() {
+                    Some(last) if s <= last.1 => last.1 = last.1.max(e),
+                    _ => merged.push((s, e)),
                 }
             }
+            for (s, e) in merged {
+                out.extend(
+                    p.re.find_iter(&text[s..e])
+                        .filter(|m| m.start() < m.end())
+                        .map(|m| Candidate { rule: p.rule, start: s + m.start(), end: s + m.end() }),
+                );
+            }
         }
+        out
+    }
+
+    /// Raw matches that fall on morpheme boundaries, plus base-form matches of verbs.
+    fn candidates(&self, analysis: &Analysis<'_>, raw: Vec<Candidate>) -> Vec<Candidate> {
+        let mut out: Vec<Candidate> =
+            raw.into_iter().filter(|c| self.boundary_ok(analysis, self.rules[c.rule].boundary, c.start, c.end)).collect();
         if !self.lemmas.is_empty() {
             for (i, m) in analysis.morphemes.iter().enumerate() {
                 let first = analysis.surface(i).chars().next();
                 if !first.is_some_and(|c| self.lemma_first.contains(&c)) {
                     continue;
                 }
-                if let Some(rules) = self.lemmas.get(&analysis.base_form(i)) {
+                if let Some(rules) = self.lemmas.get(analysis.base_form(i)) {
                     for &rule in rules {
                         out.push(Candidate { rule, start: m.start as usize, end: m.end as usize });
                     }
@@ -401,14 +526,18 @@ impl Detector {
         out
     }
 
-    fn find_cues(&self, analysis: &Analysis<'_>) -> Vec<Cue> {
+    fn find_cues(&self, analysis: &Analysis<'_>, regions: &[(usize, usize)]) -> Vec<Cue> {
         let text = analysis.normalized.text.as_str();
-        let mut cues: Vec<Cue> = self
-            .cues
-            .find_overlapping_iter(text)
-            .filter(|m| analysis.starts_token(m.start()) && analysis.ends_token(m.end()))
-            .map(|m| Cue { start: m.start(), end: m.end(), set: self.cue_set[m.pattern().as_usize()] })
-            .collect();
+        let mut cues = Vec::new();
+        for &(a, b) in regions {
+            cues.extend(
+                self.cues
+                    .find_overlapping_iter(&text[a..b])
+                    .map(|m| (a + m.start(), a + m.end(), m.pattern().as_usize()))
+                    .filter(|&(s, e, _)| analysis.starts_token(s) && analysis.ends_token(e))
+                    .map(|(start, end, p)| Cue { start, end, set: self.cue_set[p] }),
+            );
+        }
         cues.sort_by_key(|c| (c.start, c.end));
         cues
     }
@@ -436,9 +565,10 @@ impl Detector {
         ctx: &Context<'_>,
         found: &mut Vec<(Category, usize, usize, f32, String)>,
         suppressed: &mut Vec<Suppressed>,
+        numbers: Vec<my_number::NumberMatch>,
         normalized: &Normalized,
     ) {
-        for m in my_number::find_candidates(&normalized.text) {
+        for m in numbers {
             if !my_number::check_digit_ok(&m.digits) {
                 let (start, end) = normalized.source_span(m.start, m.end);
                 suppressed.push(Suppressed {
@@ -491,6 +621,22 @@ fn place_before(analysis: &Analysis<'_>, at: usize) -> Option<usize> {
         start = analysis.morphemes[i].start as usize;
     }
     Some(start)
+}
+
+/// The Lindera pieces holding the sentences around `spots`, merged: everything a candidate's
+/// context rules can look at.
+fn regions_around(text: &str, mut spots: Vec<(usize, usize)>) -> Vec<(usize, usize)> {
+    spots.sort_unstable();
+    let mut regions: Vec<(usize, usize)> = Vec::new();
+    for (s, e) in spots {
+        let (ss, se) = super::context::sentence_bounds(text, s, e);
+        let (a, b) = crate::tokenize::piece_bounds(text, ss, se.max(e));
+        match regions.last_mut() {
+            Some(last) if a <= last.1 => last.1 = last.1.max(b),
+            _ => regions.push((a, b)),
+        }
+    }
+    regions
 }
 
 /// Moves a pattern match's start past the last whitespace the source had inside it, so a

@@ -8,16 +8,18 @@
 //! kills it when the wall-clock timeout passes.
 //!
 //! Protocol, parent side ([`extract_in_subprocess`]):
-//! `exe __extract-worker <result-file>` with the document on stdin, stdout and
-//! stderr to `/dev/null` (pdf-extract may print; whatever it prints could
-//! contain document text), and the [`Limits`] as JSON in the environment
-//! variable [`LIMITS_ENV`]. The result is read from `<result-file>`, a private
-//! temporary file the parent created and deletes; it is a file rather than a
-//! pipe so nothing a parser prints can be mistaken for the result.
+//! `exe __extract-worker -` with the document on stdin, the result read from
+//! the child's stdout (bounded), stderr to `/dev/null`, and the [`Limits`] as
+//! JSON in the environment variable [`LIMITS_ENV`]. The extracted text travels
+//! through a pipe only: no temporary file holds it, so a process killed at any
+//! moment leaves no plaintext on disk.
 //!
-//! Worker side ([`run_worker`]): limit itself, read stdin, call
-//! [`extract_bytes`], write `serde_json` of `Result<Extracted, ExtractError>`
-//! to the result file, exit 0. Any other ending counts as a crash.
+//! Worker side ([`run_worker`]): limit itself, keep its stdout for the result
+//! alone (file descriptor 1 is duplicated, then pointed at `/dev/null`, so
+//! whatever a parser prints cannot mix with the result), read stdin, call
+//! [`extract_bytes`], write `serde_json` of `Result<Extracted, ExtractError>`,
+//! exit 0. Any other ending counts as a crash. A result path other than `-`
+//! writes the result to that file instead (for debugging).
 
 use std::fs::File;
 use std::io::{Read, Write};
@@ -65,14 +67,46 @@ pub fn run_worker(result_path: &Path) -> i32 {
     // not raise) is not fatal: the parent's timeout still applies.
     apply_rlimits(&limits);
 
+    let to_stdout = result_path == Path::new("-");
+    let result_channel = if to_stdout { take_stdout() } else { None };
+    if to_stdout && result_channel.is_none() {
+        return EXIT_NO_RESULT;
+    }
     let result = read_stdin(limits.max_bytes).and_then(|bytes| extract_bytes(&bytes, &limits));
     let Ok(json) = serde_json::to_vec(&result) else {
         return EXIT_NO_RESULT;
     };
-    // No fsync: the parent reads the file after this process has exited, and
-    // forcing document text onto the disk would only widen its exposure.
-    let written = File::create(result_path).and_then(|mut file| file.write_all(&json));
+    let written = match result_channel {
+        Some(mut out) => out.write_all(&json).and_then(|()| out.flush()),
+        None => File::create(result_path).and_then(|mut file| file.write_all(&json)),
+    };
     if written.is_ok() { 0 } else { EXIT_NO_RESULT }
+}
+
+/// Keeps file descriptor 1 for the result alone: returns a duplicate of it and points
+/// descriptor 1 at `/dev/null`, so anything a parser prints is discarded.
+#[cfg(unix)]
+fn take_stdout() -> Option<File> {
+    use std::os::fd::{AsRawFd, FromRawFd};
+    let null = std::fs::OpenOptions::new().write(true).open("/dev/null").ok()?;
+    // SAFETY: dup and dup2 act on this process's own descriptors; the duplicate is owned
+    // by the returned File and closed exactly once, by it.
+    unsafe {
+        let fd = libc::dup(1);
+        if fd < 0 {
+            return None;
+        }
+        if libc::dup2(null.as_raw_fd(), 1) < 0 {
+            libc::close(fd);
+            return None;
+        }
+        Some(File::from_raw_fd(fd))
+    }
+}
+
+#[cfg(not(unix))]
+fn take_stdout() -> Option<File> {
+    None
 }
 
 /// Reads the document from stdin, at most `max_bytes` of it.
@@ -120,22 +154,12 @@ pub(super) fn extract_in_subprocess(
     limits: &Limits,
 ) -> Result<Extracted, ExtractError> {
     let limits_json = serde_json::to_string(limits).map_err(|_| ExtractError::Io)?;
-    // Created by the parent (mode 0600, unpredictable name) and removed when
-    // dropped, whatever happens to the child.
-    let result_file = tempfile::Builder::new()
-        .prefix("hairyo-extract-")
-        .tempfile()
-        .map_err(|error| {
-            tracing::warn!(kind = ?error.kind(), "could not create the extraction result file");
-            ExtractError::Io
-        })?;
-
     let mut child = Command::new(exe)
         .arg(WORKER_SUBCOMMAND)
-        .arg(result_file.path())
+        .arg("-")
         .env(LIMITS_ENV, limits_json)
         .stdin(Stdio::piped())
-        .stdout(Stdio::null())
+        .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .map_err(|error| {
@@ -143,8 +167,9 @@ pub(super) fn extract_in_subprocess(
             ExtractError::Io
         })?;
 
-    let status = feed_and_wait(&mut child, bytes, limits)?;
-    let Some(status) = status else {
+    let max_json = max_result_bytes(limits);
+    let status = feed_and_wait(&mut child, bytes, limits, max_json)?;
+    let Some((status, output)) = status else {
         tracing::warn!(kind = ?kind, timeout_ms = limits.timeout.as_millis() as u64, "extraction worker timed out");
         return Err(ExtractError::Timeout);
     };
@@ -152,7 +177,7 @@ pub(super) fn extract_in_subprocess(
         return Err(classify_failure(status));
     }
 
-    let result = read_result(result_file.path(), limits)?;
+    let result = parse_result(&output, max_json)?;
     // A result for another kind of document, or text over the limit, means
     // the worker is not the program we think it is: trust none of it.
     match &result {
@@ -173,8 +198,10 @@ fn feed_and_wait(
     child: &mut Child,
     bytes: &[u8],
     limits: &Limits,
-) -> Result<Option<ExitStatus>, ExtractError> {
+    max_output: u64,
+) -> Result<Option<(ExitStatus, Vec<u8>)>, ExtractError> {
     let stdin = child.stdin.take();
+    let stdout = child.stdout.take();
     std::thread::scope(|scope| {
         scope.spawn(move || {
             if let Some(mut stdin) = stdin {
@@ -184,9 +211,18 @@ fn feed_and_wait(
                 // Dropping stdin here sends EOF.
             }
         });
+        // Read the result while the child runs (a full pipe would block it), bounded: a
+        // child that writes more is cut off and fails on the broken pipe.
+        let reader = scope.spawn(move || {
+            let mut out = Vec::new();
+            if let Some(stdout) = stdout {
+                let _ = stdout.take(max_output.saturating_add(1)).read_to_end(&mut out);
+            }
+            out
+        });
         let waited = child.wait_timeout(limits.timeout);
         match waited {
-            Ok(Some(status)) => Ok(Some(status)),
+            Ok(Some(status)) => Ok(Some((status, reader.join().unwrap_or_default()))),
             Ok(None) => {
                 // Killing closes the pipe, which ends the writer thread.
                 let _ = child.kill();
@@ -222,24 +258,19 @@ fn classify_failure(status: ExitStatus) -> ExtractError {
     ExtractError::Crashed
 }
 
-/// Reads and parses the worker's result file, bounded in size.
-fn read_result(
-    path: &Path,
-    limits: &Limits,
-) -> Result<Result<Extracted, ExtractError>, ExtractError> {
-    // JSON escaping can grow text up to six times (control characters as \u00XX).
-    let max_json = (limits.max_text_bytes as u64)
-        .saturating_mul(6)
-        .saturating_add(64 * 1024);
-    let mut json = Vec::new();
-    File::open(path)
-        .and_then(|file| file.take(max_json.saturating_add(1)).read_to_end(&mut json))
-        .map_err(|_| ExtractError::Crashed)?;
+/// The largest result accepted: JSON escaping can grow text up to six times (control
+/// characters as \u00XX).
+fn max_result_bytes(limits: &Limits) -> u64 {
+    (limits.max_text_bytes as u64).saturating_mul(6).saturating_add(64 * 1024)
+}
+
+/// Parses the worker's result, bounded in size.
+fn parse_result(json: &[u8], max_json: u64) -> Result<Result<Extracted, ExtractError>, ExtractError> {
     if json.len() as u64 > max_json {
         return Err(ExtractError::Crashed);
     }
-    // An empty or half-written file means the worker died before finishing.
-    serde_json::from_slice(&json).map_err(|_| ExtractError::Crashed)
+    // Empty or half-written output means the worker died before finishing.
+    serde_json::from_slice(json).map_err(|_| ExtractError::Crashed)
 }
 
 #[cfg(test)]
@@ -255,32 +286,23 @@ mod tests {
     }
 
     #[test]
-    fn result_file_round_trip() {
-        let file = tempfile::NamedTempFile::new().unwrap();
+    fn result_round_trip() {
+        let max = max_result_bytes(&limits());
         let ok: Result<Extracted, ExtractError> = Ok(Extracted {
             kind: DocKind::Pdf,
             text: "a\u{1}b 日本".into(),
             pages: Some(2),
         });
-        std::fs::write(file.path(), serde_json::to_vec(&ok).unwrap()).unwrap();
-        let got = read_result(file.path(), &limits()).unwrap().unwrap();
+        let got = parse_result(&serde_json::to_vec(&ok).unwrap(), max).unwrap().unwrap();
         assert_eq!(got.text, "a\u{1}b 日本");
         let err: Result<Extracted, ExtractError> = Err(ExtractError::Corrupt(DocKind::Docx));
-        std::fs::write(file.path(), serde_json::to_vec(&err).unwrap()).unwrap();
         assert_eq!(
-            read_result(file.path(), &limits()).unwrap().unwrap_err(),
+            parse_result(&serde_json::to_vec(&err).unwrap(), max).unwrap().unwrap_err(),
             ExtractError::Corrupt(DocKind::Docx)
         );
-        std::fs::write(file.path(), b"{\"Ok\":{\"kind\":").unwrap();
-        assert_eq!(
-            read_result(file.path(), &limits()).unwrap_err(),
-            ExtractError::Crashed
-        );
-        std::fs::write(file.path(), b"").unwrap();
-        assert_eq!(
-            read_result(file.path(), &limits()).unwrap_err(),
-            ExtractError::Crashed
-        );
+        assert_eq!(parse_result(b"{\"Ok\":{\"kind\":", max).unwrap_err(), ExtractError::Crashed);
+        assert_eq!(parse_result(b"", max).unwrap_err(), ExtractError::Crashed);
+        assert_eq!(parse_result(&vec![b' '; 100], 10).unwrap_err(), ExtractError::Crashed);
     }
 
     // The tests below use ordinary system programs as stand-in workers: the
@@ -333,10 +355,10 @@ mod tests {
     fn a_worker_reporting_another_kind_is_not_trusted() {
         let dir = tempfile::tempdir().unwrap();
         let script = dir.path().join("liar.sh");
-        // $2 is the result path (after the subcommand name).
+        // $2 is `-`: the result goes to stdout.
         std::fs::write(
             &script,
-            "#!/bin/sh\ncat >/dev/null\nprintf '{\"Ok\":{\"kind\":\"text\",\"text\":\"x\",\"pages\":null}}' > \"$2\"\n",
+            "#!/bin/sh\ncat >/dev/null\nprintf '{\"Ok\":{\"kind\":\"text\",\"text\":\"x\",\"pages\":null}}'\n",
         )
         .unwrap();
         use std::os::unix::fs::PermissionsExt;

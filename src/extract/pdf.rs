@@ -68,11 +68,30 @@ pub(super) fn extract(bytes: &[u8], limits: &Limits) -> Result<Extracted, Extrac
     if text.trim().is_empty() {
         return Err(ExtractError::NoTextLayer);
     }
+    if is_garbled(&text) {
+        // A font without a usable Unicode map (or a damaged one) yields control
+        // characters instead of text: scanning that would call the document clear.
+        return Err(ExtractError::Corrupt(DocKind::Pdf));
+    }
     Ok(Extracted {
         kind: DocKind::Pdf,
         text,
         pages: Some(page_count),
     })
+}
+
+/// Whether extracted text is mostly not text: more than 1 in 100 of its visible characters
+/// are control characters (other than line breaks and tabs) or U+FFFD.
+fn is_garbled(text: &str) -> bool {
+    let mut visible = 0usize;
+    let mut bad = 0usize;
+    for c in text.chars().filter(|c| !matches!(c, '\n' | '\r' | '\t' | '\u{c}' | ' ')) {
+        visible += 1;
+        if c.is_control() || c == '\u{FFFD}' {
+            bad += 1;
+        }
+    }
+    visible > 0 && bad * 100 > visible
 }
 
 /// Checks that a page's content is whole: every content stream it names exists,

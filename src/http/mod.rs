@@ -7,6 +7,7 @@ mod documents;
 mod error;
 mod meta;
 mod review;
+mod ui;
 
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
@@ -64,6 +65,7 @@ pub fn app(state: AppState) -> Router {
         .merge(review::routes())
         .merge(admin::routes())
         .merge(meta::routes())
+        .merge(ui::routes())
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "見つかりません") })
         .layer(middleware::from_fn(record_request))
         .with_state(state)

@@ -719,14 +719,19 @@ impl Service {
         if doc.meta.owner_id == actor.id {
             return Err(ServiceError::Forbidden("own_document"));
         }
+        // An advisor may quote the document in the reason: it is sealed with the document's
+        // key, so it is erased with the document.
+        let key = self.data_key(&doc)?;
+        let review_id = new_id();
+        let sealed_reason = hex::encode(key.seal(reason.as_bytes(), &doc.meta.id, &format!("review:{review_id}")));
         let mut tx = self.store.begin().await?;
         sqlx::query("INSERT INTO reviews (id, finding_id, document_id, advisor_id, decision, reason, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
-            .bind(new_id())
+            .bind(&review_id)
             .bind(finding_id)
             .bind(&doc.meta.id)
             .bind(&actor.id)
             .bind(decision)
-            .bind(reason)
+            .bind(&sealed_reason)
             .bind(now())
             .execute(&mut *tx.tx)
             .await?;
@@ -852,7 +857,7 @@ impl Service {
             }
         }
         let reviews = sqlx::query(
-            "SELECT r.finding_id, r.document_id, r.decision, r.reason, r.created_at, f.category FROM reviews r \
+            "SELECT r.id, r.finding_id, r.document_id, r.decision, r.reason, r.created_at, f.category, d.wrapped_key FROM reviews r \
              JOIN documents d ON d.id = r.document_id LEFT JOIN findings f ON f.id = r.finding_id \
              WHERE d.owner_id = $1 ORDER BY r.created_at",
         )
@@ -861,10 +866,21 @@ impl Service {
         .await?
         .iter()
         .map(|r| -> Result<serde_json::Value> {
+            let review_id: String = r.try_get(0)?;
+            let document_id: String = r.try_get(2)?;
+            // Readable while the document exists; erased with it.
+            let reason = r
+                .try_get::<Option<Vec<u8>>, _>(7)?
+                .and_then(|wrapped| self.store.keys.unwrap(&wrapped, &document_id).ok())
+                .and_then(|key| {
+                    let sealed = hex::decode(r.try_get::<String, _>(4).ok()?).ok()?;
+                    key.open(&sealed, &document_id, &format!("review:{review_id}")).ok()
+                })
+                .map(|plain| String::from_utf8_lossy(&plain).into_owned());
             Ok(json!({
-                "finding_id": r.try_get::<String, _>(0)?, "document_id": r.try_get::<String, _>(1)?,
-                "decision": r.try_get::<String, _>(2)?, "reason": r.try_get::<String, _>(3)?,
-                "created_at": r.try_get::<String, _>(4)?, "category": r.try_get::<Option<String>, _>(5)?,
+                "finding_id": r.try_get::<String, _>(1)?, "document_id": document_id,
+                "decision": r.try_get::<String, _>(3)?, "reason": reason,
+                "created_at": r.try_get::<String, _>(5)?, "category": r.try_get::<Option<String>, _>(6)?,
             }))
         })
         .collect::<Result<Vec<_>>>()?;

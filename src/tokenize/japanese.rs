@@ -86,14 +86,22 @@ impl Tokenizer {
     /// Segments normalised text into morphemes. Details (part of speech, base form) are
     /// read lazily through the returned [`Analysis`], only for the tokens that need them.
     pub fn analyze<'a>(&'a self, normalized: &'a Normalized) -> Result<Analysis<'a>, TokenizerError> {
-        let tokens = self
-            .segmenter
-            .segment(Cow::Borrowed(normalized.text.as_str()))
-            .map_err(|_| TokenizerError::Segment)?;
-        let morphemes = tokens
-            .iter()
-            .map(|t| Morpheme { start: t.byte_start as u32, end: t.byte_end as u32, word: t.word_id })
-            .collect::<Vec<_>>();
+        self.analyze_regions(normalized, &[(0, normalized.text.len())])
+    }
+
+    /// Segments only the given byte ranges of the normalised text (sorted, disjoint). Each
+    /// range must start and end where Lindera itself cuts the text (after \n, \t, 。 or 、, or
+    /// at either end; see [`piece_bounds`]): the morphemes are then exactly those a
+    /// segmentation of the whole text has there.
+    pub fn analyze_regions<'a>(&'a self, normalized: &'a Normalized, regions: &[(usize, usize)]) -> Result<Analysis<'a>, TokenizerError> {
+        let text = normalized.text.as_str();
+        let mut morphemes = Vec::new();
+        for &(a, b) in regions {
+            let tokens = self.segmenter.segment(Cow::Borrowed(&text[a..b])).map_err(|_| TokenizerError::Segment)?;
+            morphemes.extend(
+                tokens.iter().map(|t| Morpheme { start: (a + t.byte_start) as u32, end: (a + t.byte_end) as u32, word: t.word_id }),
+            );
+        }
         let mut is_start = vec![false; normalized.text.len() + 1];
         let mut is_end = vec![false; normalized.text.len() + 1];
         for m in &morphemes {
@@ -103,20 +111,17 @@ impl Tokenizer {
         Ok(Analysis { tokenizer: self, normalized, morphemes, is_start, is_end })
     }
 
-    fn details(&self, word: WordId) -> lindera_details::Fields<'_> {
+    /// Detail field `k` of a word, read without allocating.
+    fn detail(&self, word: WordId, k: usize) -> &str {
         let dict = &self.segmenter.dictionary;
         let id = word.id() as usize;
-        if word.is_unknown() {
-            lindera_details::Fields(dict.unknown_word_details_iter(id).collect())
+        let field = if word.is_unknown() {
+            dict.unknown_word_details_iter(id).nth(k)
         } else {
-            lindera_details::Fields(dict.word_details_iter(id).collect())
-        }
+            dict.word_details_iter(id).nth(k)
+        };
+        field.unwrap_or("*")
     }
-}
-
-mod lindera_details {
-    /// The detail fields of one morpheme.
-    pub struct Fields<'a>(pub Vec<&'a str>);
 }
 
 /// One morpheme: a byte span of the normalised text and its dictionary entry.
@@ -163,20 +168,33 @@ impl<'a> Analysis<'a> {
     }
 
     /// Part of speech, first subcategory and second subcategory of morpheme `i`.
-    pub fn pos(&self, i: usize) -> (String, String, String) {
-        let f = self.tokenizer.details(self.morphemes[i].word).0;
-        let get = |k: usize| f.get(k).copied().unwrap_or("*").to_string();
-        (get(POS), get(POS_SUB1), get(POS_SUB2))
+    pub fn pos(&self, i: usize) -> (&'a str, &'a str, &'a str) {
+        let w = self.morphemes[i].word;
+        let t = self.tokenizer;
+        (t.detail(w, POS), t.detail(w, POS_SUB1), t.detail(w, POS_SUB2))
     }
 
     /// The dictionary (base) form of morpheme `i`, or its surface for unknown words.
-    pub fn base_form(&self, i: usize) -> String {
-        let f = self.tokenizer.details(self.morphemes[i].word).0;
-        match f.get(BASE_FORM) {
-            Some(b) if *b != "*" => (*b).to_string(),
-            _ => self.surface(i).to_string(),
+    pub fn base_form(&self, i: usize) -> &'a str {
+        match self.tokenizer.detail(self.morphemes[i].word, BASE_FORM) {
+            "*" => self.surface(i),
+            b => b,
         }
     }
+}
+
+/// Lindera cuts its input after every \n, \t, 。 and 、 and segments the pieces separately.
+/// Returns the piece boundaries around `start..end`: the start of the piece holding `start`
+/// and the end of the piece holding `end - 1`.
+pub fn piece_bounds(text: &str, start: usize, end: usize) -> (usize, usize) {
+    let is_cut = |c: char| matches!(c, '\n' | '\t' | '。' | '、');
+    let s = text[..start].char_indices().rev().find(|&(_, c)| is_cut(c)).map_or(0, |(i, c)| i + c.len_utf8());
+    let e = if end > start && text[..end].chars().next_back().is_some_and(is_cut) {
+        end
+    } else {
+        text[end..].char_indices().find(|&(_, c)| is_cut(c)).map_or(text.len(), |(i, c)| end + i + c.len_utf8())
+    };
+    (s, e)
 }
 
 fn checksum_dir(dir: &Path) -> Option<String> {

@@ -90,6 +90,26 @@ pub fn normalize(source: &str) -> Normalized {
             push(&mut out, replacement, i, end);
             continue;
         }
+        // Fast path: most résumé text is kana, kanji and ASCII that NFKC leaves alone.
+        let next = chars.peek().map(|&(_, d)| d);
+        if let Some(a) = fullwidth_ascii(c) {
+            // Full-width ASCII (１２３, ＡＢＣ, （）：) is NFKC-equivalent to ASCII.
+            out.text.push(a.to_ascii_lowercase());
+            out.src_start.push(i as u32);
+            out.src_end.push((i + c.len_utf8()) as u32);
+            continue;
+        }
+        if is_stable(c) && !next.is_some_and(maybe_combining) {
+            let len = c.len_utf8();
+            if c.is_ascii_uppercase() {
+                push_ascii(&mut out, c.to_ascii_lowercase(), i);
+            } else {
+                out.text.push(c);
+                out.src_start.extend(std::iter::repeat_n(i as u32, len));
+                out.src_end.extend(std::iter::repeat_n((i + len) as u32, len));
+            }
+            continue;
+        }
         // A starter and the combining marks (or half-width voicing marks) that follow it.
         let mut end = i + c.len_utf8();
         while let Some(&(j, d)) = chars.peek() {
@@ -122,15 +142,55 @@ pub fn normalize(source: &str) -> Normalized {
     out
 }
 
+/// Characters NFKC maps to themselves (up to ASCII case, folded separately).
+fn is_stable(c: char) -> bool {
+    matches!(c as u32,
+        0x21..=0x7E
+        | 0x3041..=0x3096 // hiragana
+        | 0x30A1..=0x30FA // katakana
+        | 0x30FC          // ー
+        | 0x4E00..=0x9FFF // CJK unified ideographs
+        | 0x3001..=0x3002 // 、。
+        | 0x300C..=0x300F // 「」『』
+    ) && c != '~'
+}
+
+/// Whether `d` may combine with the character before it (cheap range test first).
+fn maybe_combining(d: char) -> bool {
+    let u = d as u32;
+    if u < 0x300 || (0x3041..=0x3096).contains(&u) || (0x30A1..=0x30FA).contains(&u) || (0x4E00..=0x9FFF).contains(&u) {
+        return false;
+    }
+    canonical_combining_class(d) != 0 || matches!(d, '\u{FF9E}' | '\u{FF9F}')
+}
+
+fn push_ascii(out: &mut Normalized, c: char, at: usize) {
+    out.text.push(c);
+    out.src_start.push(at as u32);
+    out.src_end.push(at as u32 + 1);
+}
+
 /// Normalises a dictionary term the same way as document text.
 pub fn normalize_term(term: &str) -> String {
     normalize(term).text
 }
 
 fn fold_one(c: char) -> char {
+    if let Some(a) = fullwidth_ascii(c) {
+        return a;
+    }
+    if c.is_ascii() || is_stable(c) {
+        return c;
+    }
     let mut s = String::new();
     s.extend(std::iter::once(c).nfkc());
     s.chars().next().map(fold_char).unwrap_or(c)
+}
+
+/// U+FF01..U+FF5E map to ASCII under NFKC.
+fn fullwidth_ascii(c: char) -> Option<char> {
+    let u = c as u32;
+    (0xFF01..=0xFF5E).contains(&u).then(|| char::from_u32(u - 0xFEE0)).flatten().filter(|a| *a != '~')
 }
 
 /// Folds characters NFKC leaves apart but people type interchangeably.
