@@ -18,9 +18,8 @@ fn main() {
     println!("cargo:rerun-if-changed=assets/ipadic-metadata.json");
     println!("cargo:rerun-if-env-changed=HAIRYO_IPADIC_SOURCE");
 
-    let source = std::env::var_os("HAIRYO_IPADIC_SOURCE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(DEFAULT_SOURCE));
+    let source =
+        std::env::var_os("HAIRYO_IPADIC_SOURCE").map(PathBuf::from).unwrap_or_else(|| PathBuf::from(DEFAULT_SOURCE));
     if !source.join("matrix.def").is_file() {
         panic!(
             "IPADIC source not found at {}: install Debian's `mecab-ipadic` package \

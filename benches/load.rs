@@ -111,7 +111,9 @@ async fn run_load(base: &str, token: &str, bytes: Arc<Vec<u8>>, concurrency: usi
                     Ok(resp) => {
                         let status = resp.status();
                         match resp.json::<serde_json::Value>().await {
-                            Ok(body) if status == reqwest::StatusCode::CREATED && body["verdict"] == "quarantine" => Ok(()),
+                            Ok(body) if status == reqwest::StatusCode::CREATED && body["verdict"] == "quarantine" => {
+                                Ok(())
+                            }
                             Ok(body) => Err(format!("{status}: {body}")),
                             Err(e) => Err(format!("{status}: {e}")),
                         }
@@ -138,7 +140,13 @@ async fn run_load(base: &str, token: &str, bytes: Arc<Vec<u8>>, concurrency: usi
     let elapsed = started.elapsed();
     latencies.sort();
     let first_error = first_error.lock().unwrap().take();
-    LoadResult { uploads: latencies.len() as u64, errors: errors.load(Ordering::Relaxed), elapsed, latencies, first_error }
+    LoadResult {
+        uploads: latencies.len() as u64,
+        errors: errors.load(Ordering::Relaxed),
+        elapsed,
+        latencies,
+        first_error,
+    }
 }
 
 /// Documents per second of `Pipeline::scan_bytes` in `threads` threads for `secs` seconds.
@@ -206,7 +214,10 @@ fn main() {
     };
     std::thread::spawn(move || for _ in lines {});
 
-    eprintln!("load bench: {concurrency} concurrent uploads of {SAMPLE} for {secs} s against {base} ({})", exe.display());
+    eprintln!(
+        "load bench: {concurrency} concurrent uploads of {SAMPLE} for {secs} s against {base} ({})",
+        exe.display()
+    );
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
     let load = rt.block_on(run_load(&base, &token, bytes.clone(), concurrency, secs));
     drop(rt);

@@ -60,21 +60,10 @@ const SENTENCES: &[&str] = &[
     "前科はありません。",
     "通勤には電車を利用し、{city}駅から乗り換えなしで通えます。",
 ];
-const SCHOOLS: &[&str] = &[
-    "県立青葉高等学校",
-    "みなと大学経済学部",
-    "北星短期大学",
-    "市立桜台中学校",
-];
+const SCHOOLS: &[&str] = &["県立青葉高等学校", "みなと大学経済学部", "北星短期大学", "市立桜台中学校"];
 const COMPANIES: &[&str] = &["サンプル商事", "ひかり物流", "東和システム", "あおば食品"];
 const DEPTS: &[&str] = &["営業部", "物流管理課", "経営企画室", "カスタマーサポート部"];
-const CITIES: &[&str] = &[
-    "東京都杉並区",
-    "横浜市港北区",
-    "大阪市北区",
-    "札幌市中央区",
-    "福岡市博多区",
-];
+const CITIES: &[&str] = &["東京都杉並区", "横浜市港北区", "大阪市北区", "札幌市中央区", "福岡市博多区"];
 const DISEASES: &[&str] = &["うつ病", "糖尿病", "喘息", "適応障害"];
 
 /// A résumé-like text of at least `chars` characters, deterministic.
@@ -120,21 +109,11 @@ fn text_benches(c: &mut Criterion) {
     let mut group = c.benchmark_group("text");
     group.throughput(Throughput::Bytes(text.len() as u64));
     group.bench_function("tokenize_only", |b| {
-        b.iter(|| {
-            tokenizer
-                .analyze(black_box(&normalized))
-                .unwrap()
-                .morphemes
-                .len()
-        })
+        b.iter(|| tokenizer.analyze(black_box(&normalized)).unwrap().morphemes.len())
     });
     // For the breakdown: analysis = normalisation + segmentation + detection.
-    group.bench_function("normalize_only", |b| {
-        b.iter(|| normalize(black_box(&text)).text.len())
-    });
-    group.bench_function("analysis", |b| {
-        b.iter(|| detector.scan(black_box(&text)).unwrap().findings.len())
-    });
+    group.bench_function("normalize_only", |b| b.iter(|| normalize(black_box(&text)).text.len()));
+    group.bench_function("analysis", |b| b.iter(|| detector.scan(black_box(&text)).unwrap().findings.len()));
     group.finish();
 }
 
@@ -152,28 +131,18 @@ fn worker_exe() -> Option<PathBuf> {
 fn document_benches(c: &mut Criterion) {
     let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples");
     let detector = Arc::new(Detector::embedded().expect("built-in dictionaries"));
-    let in_process = Pipeline::new(
-        detector.clone(),
-        Extractor {
-            limits: Limits::default(),
-            isolation: Isolation::InProcess,
-        },
-    );
+    let in_process =
+        Pipeline::new(detector.clone(), Extractor { limits: Limits::default(), isolation: Isolation::InProcess });
     let exe = worker_exe();
     if let Some(exe) = &exe {
         eprintln!("subprocess worker: {}", exe.display());
     } else {
-        eprintln!(
-            "skipping document/*/subprocess: no hairyo binary (build with `cargo build --release`)"
-        );
+        eprintln!("skipping document/*/subprocess: no hairyo binary (build with `cargo build --release`)");
     }
     let subprocess = exe.map(|exe| {
         Pipeline::new(
             detector.clone(),
-            Extractor {
-                limits: Limits::default(),
-                isolation: Isolation::Subprocess { exe },
-            },
+            Extractor { limits: Limits::default(), isolation: Isolation::Subprocess { exe } },
         )
     });
 

@@ -4,12 +4,18 @@
 # - mecab-ipadic: the IPADIC source (EUC-JP word lists) from which build.rs builds the Lindera
 #   tokenizer dictionary. Lindera's own dictionary download is not used: nothing is fetched
 #   from outside the package registries.
+# - chromium, chromium-driver: headless Chromium for the browser UI's end-to-end test
+#   (tests/e2e_ui.rs). Set HAIRYO_SKIP_BROWSER=1 to skip them when only building.
 #
 # Safe to run repeatedly; does nothing when everything is present.
 set -euo pipefail
 
 need=()
 [ -f /usr/share/mecab/dic/ipadic/matrix.def ] || need+=(mecab-ipadic)
+if [ -z "${HAIRYO_SKIP_BROWSER:-}" ]; then
+  command -v chromium >/dev/null || need+=(chromium)
+  command -v chromedriver >/dev/null || need+=(chromium-driver)
+fi
 
 if [ "${#need[@]}" -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi

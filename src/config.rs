@@ -49,7 +49,14 @@ impl Config {
     pub fn load(file: &Path, overrides: impl Serialize) -> Result<Self, ConfigError> {
         Figment::from(Serialized::defaults(Config::default()))
             .merge(Toml::file(file))
-            .merge(Env::prefixed("HAIRYO_").only(&["listen", "data_dir", "database_url", "max_upload_bytes", "scan_timeout_secs", "log_format"]))
+            .merge(Env::prefixed("HAIRYO_").only(&[
+                "listen",
+                "data_dir",
+                "database_url",
+                "max_upload_bytes",
+                "scan_timeout_secs",
+                "log_format",
+            ]))
             .merge(Serialized::defaults(overrides))
             .extract()
             .map_err(|e| ConfigError(Box::new(e)))

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::decide::{Status, decide};
 use crate::detect::{Detector, Finding, Suppressed};
-use crate::extract::{DocKind, Extracted, ExtractError, Extractor};
+use crate::extract::{DocKind, ExtractError, Extracted, Extractor};
 
 /// A failure that stopped a scan: a stable code and a message for people. Neither ever
 /// contains document text.
@@ -99,7 +99,12 @@ impl Pipeline {
             Ok(Err(e)) => self.failed(ScanError { code: e.code().into(), message: "解析に失敗しました".into() }, None),
             Err(_) => {
                 tracing::error!("detector panicked; document held as error");
-                self.failed(ScanError { code: "scan_failed".into(), message: "解析中に内部エラーが発生しました".into() }, None)
+                self.failed(
+                    ScanError {
+                        code: "scan_failed".into(), message: "解析中に内部エラーが発生しました".into()
+                    },
+                    None,
+                )
             }
         }
     }

@@ -8,7 +8,8 @@ use std::process::{Command, Output, Stdio};
 
 use serde_json::Value;
 
-const DEPRESSION: &str = "職務経歴\n2019年4月　株式会社サンプル商事に入社\n前職在籍中にうつ病を発症し、半年間休職しました。\n";
+const DEPRESSION: &str =
+    "職務経歴\n2019年4月　株式会社サンプル商事に入社\n前職在籍中にうつ病を発症し、半年間休職しました。\n";
 const CLEAN: &str = "自己PR\n営業職として、新規開拓と既存顧客のフォローを担当してきました。\n";
 
 fn hairyo() -> Command {
@@ -38,10 +39,7 @@ fn scan_stdin(args: &[&str], input: &[u8]) -> Output {
 
 fn json_lines(out: &Output) -> Vec<Value> {
     let stdout = std::str::from_utf8(&out.stdout).expect("UTF-8 output");
-    stdout
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
-        .collect()
+    stdout.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}"))).collect()
 }
 
 fn stdout(out: &Output) -> &str {

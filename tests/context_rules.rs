@@ -20,7 +20,14 @@ fn suppressed_because(text: &str, category: Category) -> Vec<String> {
 
 #[test]
 fn negation_and_empty_fields_cancel() {
-    for text in ["賞罰　なし", "既往歴：特になし", "前科はありません。", "持病はございません。", "通院の必要はありません。", "逮捕されたことはありません。"] {
+    for text in [
+        "賞罰　なし",
+        "既往歴：特になし",
+        "前科はありません。",
+        "持病はございません。",
+        "通院の必要はありません。",
+        "逮捕されたことはありません。",
+    ] {
         let d = detector().scan(text).expect("scan");
         assert!(d.findings.is_empty(), "{text}: {:?}", d.findings);
     }
@@ -41,7 +48,10 @@ fn relatives_and_patients_are_third_parties() {
     assert!(!found("妻が糖尿病で通院しているため、通院日の送迎が必要です。", Category::MedicalHistory));
     assert!(!found("認知症の祖母を介護しています。", Category::MedicalHistory));
     assert!(!found("被告人の弁護人として公判に立ち会いました。", Category::CriminalProcedure));
-    assert!(suppressed_because("父が心筋梗塞で入院しました。", Category::MedicalHistory).contains(&"third_party".to_string()));
+    assert!(
+        suppressed_because("父が心筋梗塞で入院しました。", Category::MedicalHistory)
+            .contains(&"third_party".to_string())
+    );
     // The candidate speaking of themself is not cancelled by a relative elsewhere.
     assert!(found("父の転勤で転校が多く、高校時代に適応障害と診断されました。", Category::MedicalHistory));
     assert!(found("母も私も喘息の持病があります。", Category::MedicalHistory));
@@ -60,7 +70,9 @@ fn the_candidates_work_and_studies_are_not_findings() {
 fn resume_sections_raise_confidence() {
     let plain = detector().scan("喘息があります。").expect("scan");
     let in_section = detector().scan("■健康状態\n喘息があります。").expect("scan");
-    let c = |d: &hairyo::detect::Detection| d.findings.iter().find(|f| f.category == Category::MedicalHistory).map(|f| (f.confidence, f.rule.clone()));
+    let c = |d: &hairyo::detect::Detection| {
+        d.findings.iter().find(|f| f.category == Category::MedicalHistory).map(|f| (f.confidence, f.rule.clone()))
+    };
     let (p, _) = c(&plain).expect("plain finding");
     let (s, rule) = c(&in_section).expect("section finding");
     assert!(s > p, "{s} > {p}");
@@ -86,7 +98,9 @@ fn matches_fall_on_word_boundaries() {
 fn my_number_needs_a_valid_check_digit_and_context_raises_confidence() {
     let with = detector().scan("個人番号：123456789018").expect("scan");
     let without = detector().scan("番号：123456789018").expect("scan");
-    let conf = |d: &hairyo::detect::Detection| d.findings.iter().find(|f| f.category == Category::MyNumber).map(|f| f.confidence);
+    let conf = |d: &hairyo::detect::Detection| {
+        d.findings.iter().find(|f| f.category == Category::MyNumber).map(|f| f.confidence)
+    };
     assert!(conf(&with).expect("keyword") > conf(&without).expect("plain"));
     assert!(!found("個人番号：123456789012", Category::MyNumber));
     // Split across a line, as PDF extraction leaves it.

@@ -69,17 +69,28 @@ impl Ui {
     }
 
     async fn find(&self, css: &str) -> Element {
-        self.c.wait().at_most(Duration::from_secs(30)).for_element(Locator::Css(css)).await.unwrap_or_else(|e| {
-            panic!("element {css} not found: {e}")
-        })
+        self.c
+            .wait()
+            .at_most(Duration::from_secs(30))
+            .for_element(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("element {css} not found: {e}"))
     }
 
     async fn all(&self, css: &str) -> Vec<Element> {
         self.c.find_all(Locator::Css(css)).await.unwrap()
     }
 
+    /// The text of the first match, retried while the page is being replaced.
     async fn text(&self, css: &str) -> String {
-        self.find(css).await.text().await.unwrap()
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            match self.find(css).await.text().await {
+                Ok(t) => return t,
+                Err(e) => assert!(Instant::now() < deadline, "text of {css}: {e}"),
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
 
     async fn source(&self) -> String {
@@ -124,7 +135,9 @@ impl Ui {
         self.goto("/upload").await;
         self.find("#file").await.send_keys(&file.display().to_string()).await.unwrap();
         self.find("#upload-form button[type=submit]").await.click().await.unwrap();
-        let p = self.wait_path("the new document's page", |p| p.starts_with("/documents/") && p.len() > "/documents/".len()).await;
+        let p = self
+            .wait_path("the new document's page", |p| p.starts_with("/documents/") && p.len() > "/documents/".len())
+            .await;
         self.find("pre.doc-text, main p").await;
         p.trim_start_matches("/documents/").to_string()
     }
@@ -152,7 +165,9 @@ async fn candidate_advisor_and_admin_in_a_real_browser() {
         panic!("Chromium is not installed: `apt-get install -y chromium chromium-driver` (or run .ci/run, which installs them)")
     });
     let driver_exe = find_program(&["/usr/bin/chromedriver"], "chromedriver").unwrap_or_else(|| {
-        panic!("chromedriver is not installed: `apt-get install -y chromium-driver` (or run .ci/run, which installs it)")
+        panic!(
+            "chromedriver is not installed: `apt-get install -y chromium-driver` (or run .ci/run, which installs it)"
+        )
     });
 
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -215,7 +230,13 @@ async fn candidate_advisor_and_admin_in_a_real_browser() {
     for b in &boxes {
         assert!(!b.is_selected().await.unwrap(), "nothing is pre-ticked");
     }
-    ui.c.set_window_size(1280, 1600).await.unwrap();
+    ui.c.set_window_size(1280, 1500).await.unwrap();
+    ui.c.execute(
+        "document.querySelector('pre.doc-text mark').scrollIntoView({block: 'start'}); window.scrollBy(0, -120)",
+        vec![],
+    )
+    .await
+    .unwrap();
     ui.shot("03-candidate-document").await;
     ui.c.set_window_size(1280, 1000).await.unwrap();
     for b in ui.all("section.consent input[name=category]").await {
@@ -235,7 +256,11 @@ async fn candidate_advisor_and_admin_in_a_real_browser() {
     let doc2 = ui.upload(&root.join("samples/rirekisho_religion.docx")).await;
     assert_ne!(doc1, doc2);
     ui.find(&format!("form[action=\"/documents/{doc2}/redact\"] button")).await.click().await.unwrap();
-    let redacted = ui.wait_path("the redacted copy", |p| p.starts_with("/documents/") && !p.ends_with(&doc2) && !p.ends_with("/redact")).await;
+    let redacted = ui
+        .wait_path("the redacted copy", |p| {
+            p.starts_with("/documents/") && !p.ends_with(&doc2) && !p.ends_with("/redact")
+        })
+        .await;
     let text = ui.text("pre.doc-text").await;
     assert!(text.contains('■'), "the redacted copy's text is masked: {text}");
     assert!(!text.contains("キリスト教徒"));
@@ -244,6 +269,11 @@ async fn candidate_advisor_and_admin_in_a_real_browser() {
     let list = ui.text("main").await;
     assert!(list.contains("公開済み"), "{list}");
     ui.shot("06-candidate-documents").await;
+    // Readable on a phone.
+    ui.c.set_window_size(390, 844).await.unwrap();
+    ui.goto(&format!("/documents/{doc1}")).await;
+    ui.shot("06b-candidate-document-phone").await;
+    ui.c.set_window_size(1280, 1000).await.unwrap();
     ui.goto(&format!("/documents/{doc1}/delete")).await;
     assert!(ui.text("main").await.contains("元に戻すことはできません"));
     ui.shot("07-candidate-delete-confirm").await;
@@ -271,9 +301,13 @@ async fn candidate_advisor_and_admin_in_a_real_browser() {
     // Filter by category through the select.
     ui.find("#category").await.select_by_value("criminal_record").await.unwrap();
     ui.find("form.filter button").await.click().await.unwrap();
-    ui.wait_path("filtered queue", |p| p == "/review").await;
-    let first = ui.find("main table tbody a").await;
-    first.click().await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while ui.c.current_url().await.unwrap().query() != Some("category=criminal_record") {
+        assert!(Instant::now() < deadline, "the filter did not apply");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let href = ui.find("main table tbody a").await.attr("href").await.unwrap().expect("a finding link");
+    ui.goto(&href).await;
     ui.wait_path("finding page", |p| p.starts_with("/review/findings/")).await;
     let finding_page = ui.text("main").await;
     assert!(finding_page.contains("犯罪の経歴") || finding_page.contains("犯罪"), "{finding_page}");
@@ -298,6 +332,7 @@ async fn candidate_advisor_and_admin_in_a_real_browser() {
     assert!(ui.text("main").await.contains("求人企業への提供を記録する"));
     ui.find("#recipient").await.send_keys("株式会社サンプル").await.unwrap();
     ui.find("section form button[type=submit]").await.click().await.unwrap();
+    ui.wait_path("provision recorded", |p| p.ends_with("/provisions")).await;
     assert!(ui.text("h1").await.contains("提供を記録しました"));
     ui.sign_out().await;
 

@@ -7,10 +7,7 @@ use std::time::Duration;
 use hairyo::extract::{DocKind, ExtractError, Extractor, Isolation, Limits};
 
 fn isolated(limits: Limits) -> Extractor {
-    Extractor {
-        limits,
-        isolation: Isolation::Subprocess { exe: PathBuf::from(env!("CARGO_BIN_EXE_hairyo")) },
-    }
+    Extractor { limits, isolation: Isolation::Subprocess { exe: PathBuf::from(env!("CARGO_BIN_EXE_hairyo")) } }
 }
 
 fn pdf(line: &str) -> Vec<u8> {

@@ -138,12 +138,8 @@ fn seed_pdf(pages: &[&[&str]], compress: bool) -> Vec<u8> {
     let mut doc = Document::with_version("1.5");
     let pages_id = doc.new_object_id();
 
-    let highs: BTreeSet<u32> = pages
-        .iter()
-        .flat_map(|lines| lines.iter())
-        .flat_map(|line| line.chars())
-        .map(|c| (c as u32) >> 8)
-        .collect();
+    let highs: BTreeSet<u32> =
+        pages.iter().flat_map(|lines| lines.iter()).flat_map(|line| line.chars()).map(|c| (c as u32) >> 8).collect();
     let mut cmap = String::from(
         "/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n\
          /CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def\n\
@@ -208,10 +204,7 @@ fn seed_pdf(pages: &[&[&str]], compress: bool) -> Vec<u8> {
                 operations.push(Operation::new("Td", vec![0.into(), (-20).into()]));
             }
             let utf16: Vec<u8> = line.encode_utf16().flat_map(u16::to_be_bytes).collect();
-            operations.push(Operation::new(
-                "Tj",
-                vec![Object::String(utf16, StringFormat::Hexadecimal)],
-            ));
+            operations.push(Operation::new("Tj", vec![Object::String(utf16, StringFormat::Hexadecimal)]));
         }
         operations.push(Operation::new("ET", vec![]));
         let content = Content { operations }.encode().unwrap();
@@ -249,10 +242,7 @@ fn seed_pdf(pages: &[&[&str]], compress: bool) -> Vec<u8> {
 const W_NS: &str = "http://schemas.openxmlformats.org/wordprocessingml/2006/main";
 
 fn paragraphs(lines: &[&str]) -> String {
-    lines
-        .iter()
-        .map(|l| format!("<w:p><w:r><w:t xml:space=\"preserve\">{l}</w:t></w:r></w:p>"))
-        .collect()
+    lines.iter().map(|l| format!("<w:p><w:r><w:t xml:space=\"preserve\">{l}</w:t></w:r></w:p>")).collect()
 }
 
 /// The résumé body as WordprocessingML: paragraphs, a table, a tab and a break.
@@ -311,11 +301,7 @@ fn seed_docx_parts(document_xml: &[u8]) -> Vec<(&'static str, Vec<u8>)> {
 }
 
 fn zip_parts(parts: &[(&str, Vec<u8>)], stored: bool) -> Vec<u8> {
-    let method = if stored {
-        zip::CompressionMethod::Stored
-    } else {
-        zip::CompressionMethod::Deflated
-    };
+    let method = if stored { zip::CompressionMethod::Stored } else { zip::CompressionMethod::Deflated };
     let options = zip::write::SimpleFileOptions::default().compression_method(method);
     let mut writer = zip::ZipWriter::new(Cursor::new(Vec::new()));
     for (name, data) in parts {
@@ -332,14 +318,7 @@ fn seed_docx(stored: bool) -> Vec<u8> {
 // ---------------------------------------------------------------------------
 // Damage
 
-const MUTATIONS: &[&str] = &[
-    "truncate",
-    "flip",
-    "overwrite",
-    "delete",
-    "duplicate",
-    "mixed",
-];
+const MUTATIONS: &[&str] = &["truncate", "flip", "overwrite", "delete", "duplicate", "mixed"];
 
 /// Damages `seed` with mutation `kind`; `i` spreads truncation offsets evenly.
 fn mutate(rng: &mut Rng, seed: &[u8], kind: &str, i: usize, of: usize) -> Vec<u8> {
@@ -347,11 +326,7 @@ fn mutate(rng: &mut Rng, seed: &[u8], kind: &str, i: usize, of: usize) -> Vec<u8
     match kind {
         "truncate" => {
             // Half evenly spaced over the file, half random; never the whole file.
-            let cut = if i % 2 == 0 {
-                (len * (i / 2 + 1) / (of / 2 + 2)).max(1)
-            } else {
-                rng.range(1, len - 1)
-            };
+            let cut = if i % 2 == 0 { (len * (i / 2 + 1) / (of / 2 + 2)).max(1) } else { rng.range(1, len - 1) };
             seed[..cut.min(len - 1)].to_vec()
         }
         "flip" => {
@@ -432,21 +407,13 @@ fn deflate_bomb(byte: u8, groups: usize) -> Vec<u8> {
         }
     }
     assert!(byte <= 143, "fixed-Huffman 8-bit literal range");
-    let mut bits = Bits {
-        out: Vec::new(),
-        acc: 0,
-        n: 0,
-    };
+    let mut bits = Bits { out: Vec::new(), acc: 0, n: 0 };
     bits.lsb(1, 1); // BFINAL
     bits.lsb(1, 2); // BTYPE = fixed Huffman
     bits.code(0x30 + u64::from(byte), 8);
     bits.matched(); // 3 + 8 + 13 = 24 bits: byte aligned
     assert_eq!(bits.n, 0);
-    let mut unit = Bits {
-        out: Vec::new(),
-        acc: 0,
-        n: 0,
-    };
+    let mut unit = Bits { out: Vec::new(), acc: 0, n: 0 };
     for _ in 0..8 {
         unit.matched();
     }
@@ -529,11 +496,7 @@ fn crc32(data: &[u8]) -> u32 {
     for &b in data {
         crc ^= u32::from(b);
         for _ in 0..8 {
-            crc = if crc & 1 != 0 {
-                (crc >> 1) ^ 0xEDB8_8320
-            } else {
-                crc >> 1
-            };
+            crc = if crc & 1 != 0 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
         }
     }
     !crc
@@ -551,18 +514,12 @@ fn raw_pdf(objects: &[Vec<u8>], trailer: &str) -> Vec<u8> {
         out.extend_from_slice(b"\nendobj\n");
     }
     let xref = out.len();
-    out.extend_from_slice(
-        format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes(),
-    );
+    out.extend_from_slice(format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes());
     for o in offsets {
         out.extend_from_slice(format!("{o:010} 00000 n \n").as_bytes());
     }
     out.extend_from_slice(
-        format!(
-            "trailer\n<< /Size {} {trailer} >>\nstartxref\n{xref}\n%%EOF\n",
-            objects.len() + 1
-        )
-        .as_bytes(),
+        format!("trailer\n<< /Size {} {trailer} >>\nstartxref\n{xref}\n%%EOF\n", objects.len() + 1).as_bytes(),
     );
     out
 }
@@ -628,11 +585,7 @@ fn hostile_cases(dir: &Path, rng: &mut Rng) -> Vec<Case> {
     let mut add = |name: &str, bytes: &[u8], expect: Expect| {
         let path = dir.join(name);
         std::fs::write(&path, bytes).unwrap();
-        cases.push(Case {
-            path,
-            expect,
-            group: format!("hostile/{name}"),
-        });
+        cases.push(Case { path, expect, group: format!("hostile/{name}") });
     };
 
     add("empty.pdf", b"", Expect::Code("empty"));
@@ -642,41 +595,21 @@ fn hostile_cases(dir: &Path, rng: &mut Rng) -> Vec<Case> {
     png.extend(rng.bytes(4096));
     add("photo_renamed.pdf", &png, Expect::Code("unsupported_type"));
     add("png_renamed.docx", &png, Expect::Code("unsupported_type"));
-    add(
-        "random.bin",
-        &rng.bytes(64 << 10),
-        Expect::Code("unsupported_type"),
-    );
+    add("random.bin", &rng.bytes(64 << 10), Expect::Code("unsupported_type"));
     let mut random_docx = rng.bytes(64 << 10);
     random_docx[0] = 0; // binary, whatever the random bytes say
-    add(
-        "random.docx",
-        &random_docx,
-        Expect::Code("unsupported_type"),
-    );
-    add(
-        "big_random.pdf",
-        &rng.bytes(50 << 20),
-        Expect::Code("too_large"),
-    );
+    add("random.docx", &random_docx, Expect::Code("unsupported_type"));
+    add("big_random.pdf", &rng.bytes(50 << 20), Expect::Code("too_large"));
     // 50 MB of Japanese-looking text: over the 20 MiB input limit.
     let phrase = "職務経歴書 株式会社において法人営業を担当し、新規顧客の開拓と既存顧客の深耕に努めました。\n";
     let big_text = phrase.repeat((50 << 20) / phrase.len() + 1);
-    add(
-        "big_japanese.txt",
-        big_text.as_bytes(),
-        Expect::Code("too_large"),
-    );
+    add("big_japanese.txt", big_text.as_bytes(), Expect::Code("too_large"));
     // 9 MiB of text: under the input limit, over the 8 MiB text limit.
     let mut nine = 9 << 20;
     while !big_text.is_char_boundary(nine) {
         nine -= 1;
     }
-    add(
-        "nine_mib_japanese.txt",
-        &big_text.as_bytes()[..nine],
-        Expect::Code("too_large"),
-    );
+    add("nine_mib_japanese.txt", &big_text.as_bytes()[..nine], Expect::Code("too_large"));
 
     // Zip bombs. The stream inflates to 1 + 258 * (1 + 8 * 525_000) bytes, about 1.08 GB.
     let bomb = deflate_bomb(b' ', 525_000);
@@ -690,16 +623,8 @@ fn hostile_cases(dir: &Path, rng: &mut Rng) -> Vec<Case> {
         data: &bomb,
         local_offset: None,
     };
-    add(
-        "zip_bomb_honest.docx",
-        &raw_zip(&[bomb_entry(inflated as u32)]),
-        Expect::Code("zip_bomb"),
-    );
-    add(
-        "zip_bomb_lying_header.docx",
-        &raw_zip(&[bomb_entry(2000)]),
-        Expect::Code("zip_bomb"),
-    );
+    add("zip_bomb_honest.docx", &raw_zip(&[bomb_entry(inflated as u32)]), Expect::Code("zip_bomb"));
+    add("zip_bomb_lying_header.docx", &raw_zip(&[bomb_entry(2000)]), Expect::Code("zip_bomb"));
     // The same stream zlib-wrapped (wrong checksum) as a PDF content stream.
     let mut zlib = vec![0x78, 0x01];
     zlib.extend_from_slice(&bomb);
@@ -724,11 +649,7 @@ fn hostile_cases(dir: &Path, rng: &mut Rng) -> Vec<Case> {
     let tiny = b"<x/>";
     let many: Vec<RawEntry<'_>> = (0..5000)
         .map(|i| RawEntry {
-            name: if i == 0 {
-                "word/document.xml".into()
-            } else {
-                format!("word/media/p{i}.xml")
-            },
+            name: if i == 0 { "word/document.xml".into() } else { format!("word/media/p{i}.xml") },
             method: 0,
             crc: crc32(tiny),
             declared: tiny.len() as u32,
@@ -736,11 +657,7 @@ fn hostile_cases(dir: &Path, rng: &mut Rng) -> Vec<Case> {
             local_offset: None,
         })
         .collect();
-    add(
-        "zip_bomb_many_entries.docx",
-        &raw_zip(&many),
-        Expect::Code("zip_bomb"),
-    );
+    add("zip_bomb_many_entries.docx", &raw_zip(&many), Expect::Code("zip_bomb"));
     // Overlapping entries: 100 central-directory records, one 1 MiB stored body.
     let mib = vec![b' '; 1 << 20];
     let mut overlapping = vec![RawEntry {
@@ -761,11 +678,7 @@ fn hostile_cases(dir: &Path, rng: &mut Rng) -> Vec<Case> {
             local_offset: Some(0),
         });
     }
-    add(
-        "zip_bomb_overlapping.docx",
-        &raw_zip(&overlapping),
-        Expect::Code("zip_bomb"),
-    );
+    add("zip_bomb_overlapping.docx", &raw_zip(&overlapping), Expect::Code("zip_bomb"));
 
     // XML nested a million levels deep (3 MB, compresses to a few KB).
     let depth = 1_000_000;
@@ -773,25 +686,16 @@ fn hostile_cases(dir: &Path, rng: &mut Rng) -> Vec<Case> {
     deep.push_str(&"<w:p>".repeat(depth));
     deep.push_str(&"</w:p>".repeat(depth));
     deep.push_str("</w:body></w:document>");
-    add(
-        "deeply_nested.docx",
-        &zip_parts(&seed_docx_parts(deep.as_bytes()), false),
-        Expect::Code("corrupt_docx"),
-    );
+    add("deeply_nested.docx", &zip_parts(&seed_docx_parts(deep.as_bytes()), false), Expect::Code("corrupt_docx"));
     // Nested deeply in unknown elements, each declaring a namespace.
     let mut deep_ns = format!("<w:document xmlns:w=\"{W_NS}\"><w:body>");
     for i in 0..100_000 {
         deep_ns.push_str(&format!("<x{i}:e xmlns:x{i}=\"urn:x{i}\">"));
     }
     deep_ns.push_str("</w:body></w:document>");
-    add(
-        "deeply_nested_namespaces.docx",
-        &zip_parts(&seed_docx_parts(deep_ns.as_bytes()), false),
-        Expect::Error,
-    );
+    add("deeply_nested_namespaces.docx", &zip_parts(&seed_docx_parts(deep_ns.as_bytes()), false), Expect::Error);
     // An entity bomb ("billion laughs"): entities must not be expanded.
-    let mut laughs =
-        String::from("<?xml version=\"1.0\"?>\n<!DOCTYPE w:document [\n<!ENTITY l0 \"ははは\">\n");
+    let mut laughs = String::from("<?xml version=\"1.0\"?>\n<!DOCTYPE w:document [\n<!ENTITY l0 \"ははは\">\n");
     for i in 1..10 {
         let prev = format!("&l{};", i - 1);
         laughs.push_str(&format!("<!ENTITY l{i} \"{}\">\n", prev.repeat(10)));
@@ -799,11 +703,7 @@ fn hostile_cases(dir: &Path, rng: &mut Rng) -> Vec<Case> {
     laughs.push_str(&format!(
         "]>\n<w:document xmlns:w=\"{W_NS}\"><w:body><w:p><w:r><w:t>&l9;</w:t></w:r></w:p></w:body></w:document>"
     ));
-    add(
-        "billion_laughs.docx",
-        &zip_parts(&seed_docx_parts(laughs.as_bytes()), false),
-        Expect::Any,
-    );
+    add("billion_laughs.docx", &zip_parts(&seed_docx_parts(laughs.as_bytes()), false), Expect::Any);
     // Another ZIP-based format, and a legacy encrypted Office file.
     add(
         "spreadsheet.docx",
@@ -870,8 +770,7 @@ fn hostile_cases(dir: &Path, rng: &mut Rng) -> Vec<Case> {
     let loop_objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>".to_vec(),
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_vec(),
-        b"<< /Type /Page /Parent 2 0 R /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>"
-            .to_vec(),
+        b"<< /Type /Page /Parent 2 0 R /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>".to_vec(),
         stream_obj("", HELLO_CONTENT),
         FONT.to_vec(),
     ];
@@ -890,41 +789,24 @@ fn hostile_cases(dir: &Path, rng: &mut Rng) -> Vec<Case> {
                 stream_obj("", b"/X1 Do BT /F1 24 Tf 72 700 Td (Hello hairyo) Tj ET"),
                 FONT.to_vec(),
                 b"<< /Font << /F1 5 0 R >> /XObject << /X1 7 0 R >> >>".to_vec(),
-                stream_obj(
-                    "/Type /XObject /Subtype /Form /BBox [0 0 595 842] /Resources 6 0 R",
-                    b"/X1 Do",
-                ),
+                stream_obj("/Type /XObject /Subtype /Form /BBox [0 0 595 842] /Resources 6 0 R", b"/X1 Do"),
             ],
             "/Root 1 0 R",
         ),
         Expect::Any,
     );
     // 150 pages sharing one content stream: over the 100-page limit.
-    let mut objects = vec![
-        b"<< /Type /Catalog /Pages 2 0 R >>".to_vec(),
-        Vec::new(),
-        stream_obj("", HELLO_CONTENT),
-        FONT.to_vec(),
-    ];
+    let mut objects =
+        vec![b"<< /Type /Catalog /Pages 2 0 R >>".to_vec(), Vec::new(), stream_obj("", HELLO_CONTENT), FONT.to_vec()];
     let kids: Vec<String> = (0..150).map(|i| format!("{} 0 R", 5 + i)).collect();
-    objects[1] = format!(
-        "<< /Type /Pages /Kids [{}] /Count 150 /MediaBox [0 0 595 842] >>",
-        kids.join(" ")
-    )
-    .into_bytes();
+    objects[1] =
+        format!("<< /Type /Pages /Kids [{}] /Count 150 /MediaBox [0 0 595 842] >>", kids.join(" ")).into_bytes();
     for _ in 0..150 {
-        objects.push(b"<< /Type /Page /Parent 2 0 R /Contents 3 0 R /Resources << /Font << /F1 4 0 R >> >> >>".to_vec());
+        objects
+            .push(b"<< /Type /Page /Parent 2 0 R /Contents 3 0 R /Resources << /Font << /F1 4 0 R >> >> >>".to_vec());
     }
-    add(
-        "pdf_150_pages.pdf",
-        &raw_pdf(&objects, "/Root 1 0 R"),
-        Expect::Code("too_many_pages"),
-    );
-    add(
-        "pdf_password.pdf",
-        &password_pdf(),
-        Expect::Code("encrypted"),
-    );
+    add("pdf_150_pages.pdf", &raw_pdf(&objects, "/Root 1 0 R"), Expect::Code("too_many_pages"));
+    add("pdf_password.pdf", &password_pdf(), Expect::Code("encrypted"));
     add(
         "pdf_no_text.pdf",
         &raw_pdf(
@@ -938,11 +820,7 @@ fn hostile_cases(dir: &Path, rng: &mut Rng) -> Vec<Case> {
         ),
         Expect::Code("no_text_layer"),
     );
-    add(
-        "pdf_header_only.pdf",
-        b"%PDF-1.7\n",
-        Expect::Code("corrupt_pdf"),
-    );
+    add("pdf_header_only.pdf", b"%PDF-1.7\n", Expect::Code("corrupt_pdf"));
     let mut pdf_garbage = b"%PDF-1.4\n".to_vec();
     pdf_garbage.extend(rng.bytes(256 << 10));
     add("pdf_header_then_random.pdf", &pdf_garbage, Expect::Error);
@@ -952,30 +830,10 @@ fn hostile_cases(dir: &Path, rng: &mut Rng) -> Vec<Case> {
 /// Seeds: (name, extension, bytes, whether they must be readable).
 fn seeds() -> Vec<(String, &'static str, Vec<u8>, bool)> {
     let mut seeds = vec![
-        (
-            "built_plain_pdf".to_string(),
-            "pdf",
-            seed_pdf(&[PAGE_ONE, PAGE_TWO], false),
-            true,
-        ),
-        (
-            "built_flate_pdf".to_string(),
-            "pdf",
-            seed_pdf(&[PAGE_ONE, PAGE_TWO], true),
-            true,
-        ),
-        (
-            "built_deflate_docx".to_string(),
-            "docx",
-            seed_docx(false),
-            true,
-        ),
-        (
-            "built_stored_docx".to_string(),
-            "docx",
-            seed_docx(true),
-            true,
-        ),
+        ("built_plain_pdf".to_string(), "pdf", seed_pdf(&[PAGE_ONE, PAGE_TWO], false), true),
+        ("built_flate_pdf".to_string(), "pdf", seed_pdf(&[PAGE_ONE, PAGE_TWO], true), true),
+        ("built_deflate_docx".to_string(), "docx", seed_docx(false), true),
+        ("built_stored_docx".to_string(), "docx", seed_docx(true), true),
     ];
     let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples");
     if let Ok(dir) = std::fs::read_dir(&samples) {
@@ -993,10 +851,7 @@ fn seeds() -> Vec<(String, &'static str, Vec<u8>, bool)> {
             if bytes.len() < 16 || bytes.len() > 4 << 20 {
                 continue;
             }
-            let name = format!(
-                "sample_{}_{ext}",
-                path.file_stem().unwrap().to_string_lossy()
-            );
+            let name = format!("sample_{}_{ext}", path.file_stem().unwrap().to_string_lossy());
             // A sample may be unreadable on purpose (a scan, a password): no expectation.
             seeds.push((name, ext, bytes, false));
         }
@@ -1085,19 +940,9 @@ fn run_batch(paths: &[&Path]) -> BatchRun {
     } else {
         (Some(libc::WEXITSTATUS(status)), None)
     };
-    let lines = stdout
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
-        .collect();
-    BatchRun {
-        lines,
-        exit_code,
-        signal,
-        elapsed,
-        tree_max_rss: usage.ru_maxrss as u64 * 1024,
-        own_max_rss,
-        stderr,
-    }
+    let lines =
+        stdout.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}"))).collect();
+    BatchRun { lines, exit_code, signal, elapsed, tree_max_rss: usage.ru_maxrss as u64 * 1024, own_max_rss, stderr }
 }
 
 /// `text` without ANSI escape sequences (the log output may be coloured).
@@ -1143,11 +988,7 @@ fn damaged_and_hostile_files_fail_closed_within_bounds() {
         std::fs::write(&path, bytes).unwrap();
         cases.push(Case {
             path,
-            expect: if *readable {
-                Expect::Readable
-            } else {
-                Expect::Any
-            },
+            expect: if *readable { Expect::Readable } else { Expect::Any },
             group: format!("seed/{name}"),
         });
         // The stored-DOCX seed is damaged inside its XML and re-zipped with
@@ -1156,30 +997,14 @@ fn damaged_and_hostile_files_fail_closed_within_bounds() {
         for i in 0..per_seed {
             let kind = MUTATIONS[i % MUTATIONS.len()];
             let damaged = if name == "built_stored_docx" {
-                let xml = mutate(
-                    &mut rng,
-                    xml.as_bytes(),
-                    kind,
-                    i / MUTATIONS.len(),
-                    per_seed / MUTATIONS.len(),
-                );
+                let xml = mutate(&mut rng, xml.as_bytes(), kind, i / MUTATIONS.len(), per_seed / MUTATIONS.len());
                 zip_parts(&seed_docx_parts(&xml), true)
             } else {
-                mutate(
-                    &mut rng,
-                    bytes,
-                    kind,
-                    i / MUTATIONS.len(),
-                    per_seed / MUTATIONS.len(),
-                )
+                mutate(&mut rng, bytes, kind, i / MUTATIONS.len(), per_seed / MUTATIONS.len())
             };
             let path = dir.path().join(format!("d{s:02}_{i:04}_{kind}.{ext}"));
             std::fs::write(&path, damaged).unwrap();
-            cases.push(Case {
-                path,
-                expect: Expect::Any,
-                group: format!("{name}/{kind}"),
-            });
+            cases.push(Case { path, expect: Expect::Any, group: format!("{name}/{kind}") });
         }
     }
     let damaged = cases.len() - seeds.len();
@@ -1203,8 +1028,7 @@ fn damaged_and_hostile_files_fail_closed_within_bounds() {
     let mut tally: BTreeMap<String, usize> = BTreeMap::new();
     let mut by_group: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();
     let mut failures = Vec::new();
-    let (mut peak_tree, mut peak_own, mut slowest_batch, mut slowest_file) =
-        (0, 0, Duration::ZERO, 0);
+    let (mut peak_tree, mut peak_own, mut slowest_batch, mut slowest_file) = (0, 0, Duration::ZERO, 0);
     let total_started = Instant::now();
     for batch in order.chunks(BATCH) {
         let paths: Vec<&Path> = batch.iter().map(|&i| cases[i].path.as_path()).collect();
@@ -1213,18 +1037,10 @@ fn damaged_and_hostile_files_fail_closed_within_bounds() {
         peak_own = peak_own.max(run.own_max_rss);
         slowest_batch = slowest_batch.max(run.elapsed);
         slowest_file = slowest_file.max(slowest_file_ms(&run.stderr));
-        let logged = strip_ansi(&run.stderr)
-            .lines()
-            .filter(|l| l.contains(" ms="))
-            .count();
+        let logged = strip_ansi(&run.stderr).lines().filter(|l| l.contains(" ms=")).count();
         assert_eq!(logged, paths.len(), "one `scanned` log line per input");
 
-        assert!(
-            run.signal.is_none(),
-            "hairyo killed by signal {:?} after {:?}",
-            run.signal,
-            run.elapsed
-        );
+        assert!(run.signal.is_none(), "hairyo killed by signal {:?} after {:?}", run.signal, run.elapsed);
         assert!(
             matches!(run.exit_code, Some(0 | 1)),
             "hairyo exited {:?}; stderr tail: {}",
@@ -1242,11 +1058,7 @@ fn damaged_and_hostile_files_fail_closed_within_bounds() {
         let mut any_error = false;
         for (&i, line) in batch.iter().zip(&run.lines) {
             let case = &cases[i];
-            assert_eq!(
-                line["path"].as_str(),
-                case.path.to_str(),
-                "lines in input order"
-            );
+            assert_eq!(line["path"].as_str(), case.path.to_str(), "lines in input order");
             let status = line["status"].as_str().expect("status").to_string();
             let code = line["error"]["code"].as_str().map(str::to_string);
             let name = case.path.file_name().unwrap().to_string_lossy();
@@ -1269,13 +1081,9 @@ fn damaged_and_hostile_files_fail_closed_within_bounds() {
             }
             match case.expect {
                 Expect::Any => {}
-                Expect::Readable if status == "error" => {
-                    failures.push(format!("{name}: seed not readable ({code:?})"))
-                }
+                Expect::Readable if status == "error" => failures.push(format!("{name}: seed not readable ({code:?})")),
                 Expect::Readable => {}
-                Expect::Error if status != "error" => {
-                    failures.push(format!("{name}: expected an error, got {status}"))
-                }
+                Expect::Error if status != "error" => failures.push(format!("{name}: expected an error, got {status}")),
                 Expect::Error => {}
                 Expect::Code(want) if code.as_deref() != Some(want) => {
                     failures.push(format!("{name}: expected {want}, got {status} {code:?}"))
@@ -1298,11 +1106,7 @@ fn damaged_and_hostile_files_fail_closed_within_bounds() {
                 std::fs::copy(&case.path, keep.join(&*name)).unwrap();
             }
         }
-        assert_eq!(
-            run.exit_code,
-            Some(i32::from(any_error)),
-            "exit code 1 exactly when an input failed"
-        );
+        assert_eq!(run.exit_code, Some(i32::from(any_error)), "exit code 1 exactly when an input failed");
     }
 
     eprintln!("hostile_inputs: outcomes over {} files:", cases.len());
@@ -1322,20 +1126,8 @@ fn damaged_and_hostile_files_fail_closed_within_bounds() {
         peak_own >> 20,
         peak_tree >> 20
     );
-    assert!(
-        failures.is_empty(),
-        "{} failures:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
-    assert!(
-        slowest_file <= FILE_BOUND_MS,
-        "a file took {slowest_file} ms"
-    );
-    assert!(
-        peak_tree < MAX_RSS_BYTES,
-        "peak RSS {} MiB",
-        peak_tree >> 20
-    );
+    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+    assert!(slowest_file <= FILE_BOUND_MS, "a file took {slowest_file} ms");
+    assert!(peak_tree < MAX_RSS_BYTES, "peak RSS {} MiB", peak_tree >> 20);
     assert!(peak_own < MAX_RSS_BYTES, "peak RSS {} MiB", peak_own >> 20);
 }

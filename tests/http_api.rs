@@ -28,13 +28,16 @@ use hairyo::store::{Store, StoreConfig};
 // ---- documents (our own wording) -----------------------------------------------------------
 
 /// A résumé line with a medical history and regular treatment: quarantined.
-const MEDICAL: &str = "職務経歴書\n氏名 佐藤一郎\n持病の喘息で月に一度通院しています。\n前職では法人営業を担当しました。\n";
+const MEDICAL: &str =
+    "職務経歴書\n氏名 佐藤一郎\n持病の喘息で月に一度通院しています。\n前職では法人営業を担当しました。\n";
 /// Another medical history, for the released (consented) document.
 const SURGERY: &str = "履歴書\n氏名 佐藤一郎\n二年前に腰椎椎間板ヘルニアの手術を受け、現在は完治しています。\n";
 /// A disability certificate: quarantined, one category.
-const DISABILITY: &str = "職務経歴書\n氏名 鈴木花子\n身体障害者手帳（四級）を所持しており、通勤には配慮をお願いしています。\n";
+const DISABILITY: &str =
+    "職務経歴書\n氏名 鈴木花子\n身体障害者手帳（四級）を所持しており、通勤には配慮をお願いしています。\n";
 /// Nothing sensitive: released, clear.
-const CLEAN: &str = "職務経歴書\n氏名 佐藤一郎\n物流会社で在庫管理システムの導入を担当し、出荷ミスを三割減らしました。\n";
+const CLEAN: &str =
+    "職務経歴書\n氏名 佐藤一郎\n物流会社で在庫管理システムの導入を担当し、出荷ミスを三割減らしました。\n";
 /// Only a union office: flagged, released.
 const UNION: &str = "職務経歴書\n氏名 佐藤一郎\n前職では労働組合の執行委員を二年務めました。\n";
 /// A valid My Number (check digit 8) on line 3: refused.
@@ -94,7 +97,8 @@ struct Resp {
 
 impl Resp {
     fn json(&self) -> Value {
-        serde_json::from_slice(&self.bytes).unwrap_or_else(|e| panic!("not JSON ({e}): {} {}", self.status, self.text()))
+        serde_json::from_slice(&self.bytes)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {} {}", self.status, self.text()))
     }
     fn text(&self) -> String {
         String::from_utf8_lossy(&self.bytes).into_owned()
@@ -134,9 +138,12 @@ impl Env {
     async fn with_limit(max_upload_bytes: usize) -> Self {
         let tmp = tempfile::tempdir().expect("tempdir");
         let dir = tmp.path().join("data");
-        let store = Store::open(&StoreConfig { data_dir: dir.clone(), database_url: None, master_key: None }).await.expect("open store");
+        let store = Store::open(&StoreConfig { data_dir: dir.clone(), database_url: None, master_key: None })
+            .await
+            .expect("open store");
         let limits = Limits { max_bytes: max_upload_bytes as u64, ..Limits::default() };
-        let extractor = Extractor { limits, isolation: Isolation::Subprocess { exe: PathBuf::from(env!("CARGO_BIN_EXE_hairyo")) } };
+        let extractor =
+            Extractor { limits, isolation: Isolation::Subprocess { exe: PathBuf::from(env!("CARGO_BIN_EXE_hairyo")) } };
         let service = Service::new(store, Pipeline::new(detector(), extractor), Duration::from_secs(60));
         let app = app(AppState::new(service.clone(), max_upload_bytes));
         Self { _tmp: tmp, dir, app, service }
@@ -151,7 +158,14 @@ impl Env {
         self.send_with(method, uri, token, payload, &[]).await
     }
 
-    async fn send_with(&self, method: &str, uri: &str, token: Option<&str>, payload: Payload, extra: &[(&str, &str)]) -> Resp {
+    async fn send_with(
+        &self,
+        method: &str,
+        uri: &str,
+        token: Option<&str>,
+        payload: Payload,
+        extra: &[(&str, &str)],
+    ) -> Resp {
         let mut b = Request::builder().method(method).uri(uri);
         if let Some(t) = token {
             b = b.header(header::AUTHORIZATION, format!("Bearer {t}"));
@@ -213,7 +227,10 @@ impl Env {
     /// Blob folders (one per stored document) and any stray file in the blob directory.
     fn blob_entries(&self) -> Vec<String> {
         let dir = self.dir.join("blobs");
-        let mut out: Vec<String> = std::fs::read_dir(&dir).expect("blobs dir").map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+        let mut out: Vec<String> = std::fs::read_dir(&dir)
+            .expect("blobs dir")
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
         out.sort();
         out
     }
@@ -279,7 +296,9 @@ async fn upload_holds_releases_and_refuses() {
         let (s, e) = (f["start"].as_u64().unwrap() as usize, f["end"].as_u64().unwrap() as usize);
         assert_eq!(&MEDICAL[s..e], f["text"].as_str().unwrap(), "span of {f}");
         assert_eq!(f["review_state"], "pending");
-        assert!(f["id"].is_string() && f["rule"].is_string() && f["confidence"].is_number() && f["explanation"].is_string());
+        assert!(
+            f["id"].is_string() && f["rule"].is_string() && f["confidence"].is_number() && f["explanation"].is_string()
+        );
     }
 
     // Nothing found: released.
@@ -295,7 +314,10 @@ async fn upload_holds_releases_and_refuses() {
 
     // A PDF that cannot be read is stored held as unscannable (fail closed).
     let p = env.uploaded(&cand, "broken.pdf", broken_pdf()).await;
-    assert_eq!((p["status"].as_str(), p["verdict"].as_str(), p["reason"].as_str()), (Some("quarantined"), Some("error"), Some("unscannable")));
+    assert_eq!(
+        (p["status"].as_str(), p["verdict"].as_str(), p["reason"].as_str()),
+        (Some("quarantined"), Some("error"), Some("unscannable"))
+    );
     assert!(p["error"].as_str().is_some_and(|e| !e.is_empty()), "{p}");
     assert_eq!(p["findings"], json!([]));
 
@@ -303,8 +325,11 @@ async fn upload_holds_releases_and_refuses() {
     env.upload(&cand, "photo.pdf", png()).await.expect(415, Some("unsupported_type"));
     env.upload(&cand, "empty.txt", Vec::new()).await.expect(422, Some("empty"));
     let (ct, body) = multipart("attachment", "x.txt", CLEAN.as_bytes());
-    env.send("POST", "/api/v1/documents", Some(&cand.token), Payload::Raw(ct, body)).await.expect(422, Some("missing_file"));
-    let not_multipart = env.send("POST", "/api/v1/documents", Some(&cand.token), Payload::Json(json!({ "file": CLEAN }))).await;
+    env.send("POST", "/api/v1/documents", Some(&cand.token), Payload::Raw(ct, body))
+        .await
+        .expect(422, Some("missing_file"));
+    let not_multipart =
+        env.send("POST", "/api/v1/documents", Some(&cand.token), Payload::Json(json!({ "file": CLEAN }))).await;
     not_multipart.expect(415, Some("multipart_required"));
 
     let list = env.get("/api/v1/documents", &cand).await.expect(200, None);
@@ -390,7 +415,10 @@ async fn lists_are_scoped_by_role_and_suspension() {
     let all = env.get("/api/v1/documents", &advisor).await.expect(200, None);
     assert_eq!(ids(&all), BTreeSet::from([id(&q), id(&c), id(&o)]));
     for d in all["documents"].as_array().unwrap() {
-        assert!(d.get("name").is_none() && d.get("findings").is_none() && d.get("text").is_none(), "metadata only: {d}");
+        assert!(
+            d.get("name").is_none() && d.get("findings").is_none() && d.get("text").is_none(),
+            "metadata only: {d}"
+        );
     }
     assert_eq!(ids(&env.get("/api/v1/documents", &admin).await.expect(200, None)).len(), 3);
 
@@ -430,7 +458,8 @@ async fn owner_sees_spans_advisor_sees_bounded_context_and_is_audited() {
     assert!(seen.get("text").is_none(), "{seen}");
     assert!(seen.get("name").is_none(), "{seen}");
     assert_eq!(seen["status"], "quarantined");
-    let owner_spans: Vec<&str> = mine["findings"].as_array().unwrap().iter().map(|f| f["text"].as_str().unwrap()).collect();
+    let owner_spans: Vec<&str> =
+        mine["findings"].as_array().unwrap().iter().map(|f| f["text"].as_str().unwrap()).collect();
     let findings = seen["findings"].as_array().unwrap();
     assert_eq!(findings.len(), owner_spans.len());
     for f in findings {
@@ -493,7 +522,9 @@ async fn content_owner_always_advisor_only_when_released() {
 
     let audit = env.audit(&admin).await;
     assert!(
-        audit.iter().any(|e| e["action"] == "view" && e["actor_id"] == advisor.id.as_str() && e["detail"]["what"] == "content"),
+        audit
+            .iter()
+            .any(|e| e["action"] == "view" && e["actor_id"] == advisor.id.as_str() && e["detail"]["what"] == "content"),
         "content views by advisors are audited"
     );
 }
@@ -514,27 +545,43 @@ async fn consent_must_cover_every_category_and_can_be_withdrawn() {
     let url = format!("/api/v1/documents/{}/consents", id(&doc));
 
     // Only some of the categories: 422 with what is missing.
-    let r = env.post(&url, &owner, json!({ "categories": [required[0]], "purposes": [PURPOSE], "notice_version": version })).await;
+    let r = env
+        .post(&url, &owner, json!({ "categories": [required[0]], "purposes": [PURPOSE], "notice_version": version }))
+        .await;
     let body = r.expect(422, Some("consent_incomplete"));
     let missing: BTreeSet<String> = serde_json::from_value(body["error"]["missing"].clone()).unwrap();
     assert_eq!(missing, required[1..].iter().cloned().collect());
 
     // Unknown notice version, unknown or non-special-care category, no purpose, bad JSON.
-    let r = env.post(&url, &owner, json!({ "categories": required, "purposes": [PURPOSE], "notice_version": "1999-01" })).await;
+    let r = env
+        .post(&url, &owner, json!({ "categories": required, "purposes": [PURPOSE], "notice_version": "1999-01" }))
+        .await;
     assert_eq!(r.expect(422, Some("unknown_notice"))["error"]["current"], version.as_str());
-    let r = env.post(&url, &owner, json!({ "categories": with(&required, "nationality"), "purposes": [PURPOSE], "notice_version": version })).await;
+    let r = env
+        .post(
+            &url,
+            &owner,
+            json!({ "categories": with(&required, "nationality"), "purposes": [PURPOSE], "notice_version": version }),
+        )
+        .await;
     r.expect(422, Some("unknown_category"));
     let r = env.post(&url, &owner, json!({ "categories": with(&required, "union_membership"), "purposes": [PURPOSE], "notice_version": version })).await;
     r.expect(422, Some("unknown_category"));
-    env.post(&url, &owner, json!({ "categories": required, "purposes": [" "], "notice_version": version })).await.expect(422, Some("purposes_required"));
+    env.post(&url, &owner, json!({ "categories": required, "purposes": [" "], "notice_version": version }))
+        .await
+        .expect(422, Some("purposes_required"));
     env.post(&url, &owner, json!({ "categories": required })).await.expect(422, Some("invalid_body"));
-    env.send("POST", &url, Some(&owner.token), Payload::Raw("application/json".into(), b"{not json".to_vec())).await.expect(422, Some("invalid_body"));
+    env.send("POST", &url, Some(&owner.token), Payload::Raw("application/json".into(), b"{not json".to_vec()))
+        .await
+        .expect(422, Some("invalid_body"));
     let still = env.get(&format!("/api/v1/documents/{}", id(&doc)), &owner).await.expect(200, None);
     assert_eq!((still["status"].as_str(), still["consents"].as_array().unwrap().len()), (Some("quarantined"), 0));
 
     // Complete: 201, recorded with the notice's hash and how it was given; released.
     let body = json!({ "categories": required, "purposes": [PURPOSE, "面接日程の調整"], "notice_version": version });
-    let r = env.send_with("POST", &url, Some(&owner.token), Payload::Json(body), &[("user-agent", "hairyo-test/1.0")]).await;
+    let r = env
+        .send_with("POST", &url, Some(&owner.token), Payload::Json(body), &[("user-agent", "hairyo-test/1.0")])
+        .await;
     let consent = r.expect(201, None);
     assert_eq!(consent["notice_version"], version.as_str());
     assert_eq!(consent["notice_sha256"], notice["sha256"]);
@@ -556,11 +603,19 @@ async fn consent_must_cover_every_category_and_can_be_withdrawn() {
     assert_eq!((held["status"].as_str(), held["reason"].as_str()), (Some("quarantined"), Some("consent_withdrawn")));
     assert!(held["consents"][0]["withdrawn_at"].is_string());
     env.send("POST", &wurl, Some(&owner.token), Payload::None).await.expect(409, Some("already_withdrawn"));
-    env.send("POST", "/api/v1/consents/nope/withdraw", Some(&owner.token), Payload::None).await.expect(404, Some("not_found"));
+    env.send("POST", "/api/v1/consents/nope/withdraw", Some(&owner.token), Payload::None)
+        .await
+        .expect(404, Some("not_found"));
 
     // An unscannable document cannot be consented to (it was never checked).
     let pdf = env.uploaded(&owner, "broken.pdf", broken_pdf()).await;
-    let r = env.post(&format!("/api/v1/documents/{}/consents", id(&pdf)), &owner, json!({ "categories": [], "purposes": [PURPOSE], "notice_version": version })).await;
+    let r = env
+        .post(
+            &format!("/api/v1/documents/{}/consents", id(&pdf)),
+            &owner,
+            json!({ "categories": [], "purposes": [PURPOSE], "notice_version": version }),
+        )
+        .await;
     r.expect(409, Some("unscannable"));
 }
 
@@ -606,17 +661,35 @@ async fn review_queue_and_decisions() {
     // Decisions need a reason and a known decision.
     let rurl = format!("/api/v1/findings/{fid}/review");
     env.post(&rurl, &advisor, json!({ "decision": "confirmed" })).await.expect(422, Some("reason_required"));
-    env.post(&rurl, &advisor, json!({ "decision": "confirmed", "reason": "   " })).await.expect(422, Some("reason_required"));
-    env.post(&rurl, &advisor, json!({ "decision": "maybe", "reason": "迷う" })).await.expect(422, Some("invalid_decision"));
+    env.post(&rurl, &advisor, json!({ "decision": "confirmed", "reason": "   " }))
+        .await
+        .expect(422, Some("reason_required"));
+    env.post(&rurl, &advisor, json!({ "decision": "maybe", "reason": "迷う" }))
+        .await
+        .expect(422, Some("invalid_decision"));
     env.post(&rurl, &advisor, json!({ "reason": "判定なし" })).await.expect(422, Some("invalid_body"));
-    env.post("/api/v1/findings/nope/review", &advisor, json!({ "decision": "confirmed", "reason": "確認" })).await.expect(404, Some("not_found"));
+    env.post("/api/v1/findings/nope/review", &advisor, json!({ "decision": "confirmed", "reason": "確認" }))
+        .await
+        .expect(404, Some("not_found"));
 
     // First document: one finding confirmed, the rest false positives: still held.
     let first_ids: Vec<String> = first["findings"].as_array().unwrap().iter().map(id).collect();
-    let o = env.post(&format!("/api/v1/findings/{}/review", first_ids[0]), &advisor, json!({ "decision": "confirmed", "reason": "本人の病歴の記載" })).await;
+    let o = env
+        .post(
+            &format!("/api/v1/findings/{}/review", first_ids[0]),
+            &advisor,
+            json!({ "decision": "confirmed", "reason": "本人の病歴の記載" }),
+        )
+        .await;
     assert_eq!(o.expect(200, None)["document_released"], false);
     for fid in &first_ids[1..] {
-        let o = env.post(&format!("/api/v1/findings/{fid}/review"), &advisor, json!({ "decision": "false_positive", "reason": "検証用" })).await;
+        let o = env
+            .post(
+                &format!("/api/v1/findings/{fid}/review"),
+                &advisor,
+                json!({ "decision": "false_positive", "reason": "検証用" }),
+            )
+            .await;
         assert_eq!(o.expect(200, None)["document_released"], false);
     }
     let held = env.get(&format!("/api/v1/documents/{}", id(&first)), &a).await.expect(200, None);
@@ -626,7 +699,14 @@ async fn review_queue_and_decisions() {
     let second_ids: Vec<String> = second["findings"].as_array().unwrap().iter().map(id).collect();
     let mut last = Value::Null;
     for fid in &second_ids {
-        last = env.post(&format!("/api/v1/findings/{fid}/review"), &advisor, json!({ "decision": "false_positive", "reason": "社名の一部であり本人の情報ではない" })).await.expect(200, None);
+        last = env
+            .post(
+                &format!("/api/v1/findings/{fid}/review"),
+                &advisor,
+                json!({ "decision": "false_positive", "reason": "社名の一部であり本人の情報ではない" }),
+            )
+            .await
+            .expect(200, None);
     }
     assert_eq!(last["document_released"], true);
     let released = env.get(&format!("/api/v1/documents/{}", id(&second)), &b).await.expect(200, None);
@@ -673,7 +753,9 @@ async fn redact_releases_a_masked_copy_and_erases_the_original() {
     // The original is gone: 404, no blobs, only the copy listed.
     env.get(&format!("/api/v1/documents/{old}"), &owner).await.expect(404, Some("not_found"));
     env.get(&format!("/api/v1/documents/{old}/content"), &owner).await.expect(404, Some("not_found"));
-    env.send("POST", &format!("/api/v1/documents/{old}/redact"), Some(&owner.token), Payload::None).await.expect(404, Some("not_found"));
+    env.send("POST", &format!("/api/v1/documents/{old}/redact"), Some(&owner.token), Payload::None)
+        .await
+        .expect(404, Some("not_found"));
     assert_eq!(env.blob_entries(), vec![new.clone()]);
     let list = env.get("/api/v1/documents", &owner).await.expect(200, None);
     assert_eq!(list["documents"].as_array().unwrap().iter().map(id).collect::<Vec<_>>(), vec![new.clone()]);
@@ -685,7 +767,9 @@ async fn redact_releases_a_masked_copy_and_erases_the_original() {
 
     // Nothing to mask in a document that could not be read.
     let pdf = env.uploaded(&owner, "broken.pdf", broken_pdf()).await;
-    env.send("POST", &format!("/api/v1/documents/{}/redact", id(&pdf)), Some(&owner.token), Payload::None).await.expect(409, Some("unscannable"));
+    env.send("POST", &format!("/api/v1/documents/{}/redact", id(&pdf)), Some(&owner.token), Payload::None)
+        .await
+        .expect(409, Some("unscannable"));
 }
 
 #[tokio::test]
@@ -695,20 +779,35 @@ async fn delete_erases_rows_keys_and_blobs() {
     let admin = env.user("管理者", Role::Admin).await;
     let q = id(&env.uploaded(&owner, "shokumu.txt", MEDICAL).await);
     let r = id(&env.uploaded(&owner, "clean.txt", CLEAN).await);
-    assert_eq!(env.blob_entries(), { let mut v = vec![q.clone(), r.clone()]; v.sort(); v });
+    assert_eq!(env.blob_entries(), {
+        let mut v = vec![q.clone(), r.clone()];
+        v.sort();
+        v
+    });
 
     let d = env.send("DELETE", &format!("/api/v1/documents/{q}"), Some(&owner.token), Payload::None).await;
     assert_eq!(d.status, 204);
     assert!(d.bytes.is_empty());
     env.get(&format!("/api/v1/documents/{q}"), &owner).await.expect(404, Some("not_found"));
     env.get(&format!("/api/v1/documents/{q}/content"), &owner).await.expect(404, Some("not_found"));
-    env.send("DELETE", &format!("/api/v1/documents/{q}"), Some(&owner.token), Payload::None).await.expect(404, Some("not_found"));
+    env.send("DELETE", &format!("/api/v1/documents/{q}"), Some(&owner.token), Payload::None)
+        .await
+        .expect(404, Some("not_found"));
     assert_eq!(env.blob_entries(), vec![r.clone()]);
     assert_eq!(env.count(&format!("SELECT COUNT(*) FROM findings WHERE document_id = '{q}'")).await, 0);
-    assert_eq!(env.count(&format!("SELECT COUNT(*) FROM documents WHERE id = '{q}' AND wrapped_key IS NULL AND status = 'erased'")).await, 1);
+    assert_eq!(
+        env.count(&format!(
+            "SELECT COUNT(*) FROM documents WHERE id = '{q}' AND wrapped_key IS NULL AND status = 'erased'"
+        ))
+        .await,
+        1
+    );
 
     // An admin may erase too.
-    assert_eq!(env.send("DELETE", &format!("/api/v1/documents/{r}"), Some(&admin.token), Payload::None).await.status, 204);
+    assert_eq!(
+        env.send("DELETE", &format!("/api/v1/documents/{r}"), Some(&admin.token), Payload::None).await.status,
+        204
+    );
     assert_eq!(env.blob_entries(), Vec::<String>::new());
     assert_eq!(env.get("/api/v1/documents", &owner).await.expect(200, None)["documents"], json!([]));
     let erased: Vec<Value> = env.audit(&admin).await.into_iter().filter(|e| e["action"] == "erase").collect();
@@ -728,9 +827,22 @@ async fn export_holds_everything_about_the_candidate() {
     let theirs = env.uploaded(&other, "shokumu.txt", DISABILITY).await;
     let consent = env.consent_all(&owner, &doc, &[PURPOSE]).await;
     let fid = id(&doc["findings"][0]);
-    env.post(&format!("/api/v1/findings/{fid}/review"), &advisor, json!({ "decision": "confirmed", "reason": "本人の病歴" })).await.expect(200, None);
+    env.post(
+        &format!("/api/v1/findings/{fid}/review"),
+        &advisor,
+        json!({ "decision": "confirmed", "reason": "本人の病歴" }),
+    )
+    .await
+    .expect(200, None);
     env.get(&format!("/api/v1/documents/{}", id(&doc)), &advisor).await.expect(200, None);
-    let prov = env.post(&format!("/api/v1/documents/{}/provisions", id(&doc)), &advisor, json!({ "recipient": "株式会社みなと物流", "purpose": PURPOSE })).await.expect(201, None);
+    let prov = env
+        .post(
+            &format!("/api/v1/documents/{}/provisions", id(&doc)),
+            &advisor,
+            json!({ "recipient": "株式会社みなと物流", "purpose": PURPOSE }),
+        )
+        .await
+        .expect(201, None);
 
     let r = env.get("/api/v1/me/export", &owner).await;
     let export = r.expect(200, None);
@@ -744,7 +856,10 @@ async fn export_holds_everything_about_the_candidate() {
     assert_eq!(docs[0]["consents"][0]["id"], consent["id"]);
     let reviews = export["reviews"].as_array().unwrap();
     assert_eq!(reviews.len(), 1);
-    assert_eq!((reviews[0]["finding_id"].as_str(), reviews[0]["decision"].as_str()), (Some(fid.as_str()), Some("confirmed")));
+    assert_eq!(
+        (reviews[0]["finding_id"].as_str(), reviews[0]["decision"].as_str()),
+        (Some(fid.as_str()), Some("confirmed"))
+    );
     assert_eq!(export["provisions"][0]["id"], prov["id"]);
     assert_eq!(export["provisions"][0]["recipient"], "株式会社みなと物流");
     let audit = export["audit"].as_array().unwrap();
@@ -758,7 +873,9 @@ async fn export_holds_everything_about_the_candidate() {
 
     // Erasing the document does not erase the consent record (it is proof, kept append-only):
     // what is still held is still disclosed.
-    env.send("DELETE", &format!("/api/v1/documents/{}", id(&doc)), Some(&owner.token), Payload::None).await.expect(204, None);
+    env.send("DELETE", &format!("/api/v1/documents/{}", id(&doc)), Some(&owner.token), Payload::None)
+        .await
+        .expect(204, None);
     let after = env.get("/api/v1/me/export", &owner).await.expect(200, None);
     assert_eq!(after["documents"], json!([]));
     assert_eq!(env.count("SELECT COUNT(*) FROM consents").await, 1, "the consent record is kept");
@@ -791,10 +908,22 @@ async fn suspension_withholds_documents_from_advisors() {
 
     env.get(&format!("/api/v1/documents/{rid}"), &advisor).await.expect(403, Some("suspended"));
     env.get(&format!("/api/v1/documents/{rid}/content"), &advisor).await.expect(403, Some("suspended"));
-    env.post(&format!("/api/v1/documents/{rid}/provisions"), &advisor, json!({ "recipient": "株式会社みなと物流", "purpose": PURPOSE })).await.expect(403, Some("suspended"));
+    env.post(
+        &format!("/api/v1/documents/{rid}/provisions"),
+        &advisor,
+        json!({ "recipient": "株式会社みなと物流", "purpose": PURPOSE }),
+    )
+    .await
+    .expect(403, Some("suspended"));
     let hfid = id(&held["findings"][0]);
     env.get(&format!("/api/v1/findings/{hfid}"), &advisor).await.expect(403, Some("suspended"));
-    env.post(&format!("/api/v1/findings/{hfid}/review"), &advisor, json!({ "decision": "false_positive", "reason": "確認" })).await.expect(403, Some("suspended"));
+    env.post(
+        &format!("/api/v1/findings/{hfid}/review"),
+        &advisor,
+        json!({ "decision": "false_positive", "reason": "確認" }),
+    )
+    .await
+    .expect(403, Some("suspended"));
     let list = env.get("/api/v1/documents", &advisor).await.expect(200, None);
     assert_eq!(list["documents"].as_array().unwrap().iter().map(id).collect::<Vec<_>>(), vec![id(&theirs)]);
     let queue = env.get("/api/v1/review/queue", &advisor).await.expect(200, None);
@@ -820,8 +949,12 @@ async fn provisions_need_a_released_document_and_a_consented_purpose() {
 
     env.post(&url, &advisor, req.clone()).await.expect(403, Some("quarantined"));
     let consent = env.consent_all(&owner, &doc, &[PURPOSE]).await;
-    env.post(&url, &advisor, json!({ "recipient": "株式会社みなと物流", "purpose": "販促メールの送付" })).await.expect(422, Some("purpose_not_consented"));
-    env.post(&url, &advisor, json!({ "recipient": " ", "purpose": PURPOSE })).await.expect(422, Some("recipient_and_purpose_required"));
+    env.post(&url, &advisor, json!({ "recipient": "株式会社みなと物流", "purpose": "販促メールの送付" }))
+        .await
+        .expect(422, Some("purpose_not_consented"));
+    env.post(&url, &advisor, json!({ "recipient": " ", "purpose": PURPOSE }))
+        .await
+        .expect(422, Some("recipient_and_purpose_required"));
     env.post(&url, &advisor, json!({ "recipient": "株式会社みなと物流" })).await.expect(422, Some("invalid_body"));
     env.post("/api/v1/documents/nope/provisions", &advisor, req.clone()).await.expect(404, Some("not_found"));
     let p = env.post(&url, &advisor, req.clone()).await.expect(201, None);
@@ -831,7 +964,9 @@ async fn provisions_need_a_released_document_and_a_consented_purpose() {
 
     // Released without any consent (nothing sensitive): no purpose was consented to.
     let clean = env.uploaded(&owner, "clean.txt", CLEAN).await;
-    env.post(&format!("/api/v1/documents/{}/provisions", id(&clean)), &advisor, req.clone()).await.expect(422, Some("purpose_not_consented"));
+    env.post(&format!("/api/v1/documents/{}/provisions", id(&clean)), &advisor, req.clone())
+        .await
+        .expect(422, Some("purpose_not_consented"));
 
     // The record is in the candidate's export.
     let export = env.get("/api/v1/me/export", &owner).await.expect(200, None);
@@ -840,7 +975,9 @@ async fn provisions_need_a_released_document_and_a_consented_purpose() {
     assert_eq!(provs[0]["id"], p["id"]);
 
     // Withdrawn: held again, no more provision.
-    env.send("POST", &format!("/api/v1/consents/{}/withdraw", id(&consent)), Some(&owner.token), Payload::None).await.expect(200, None);
+    env.send("POST", &format!("/api/v1/consents/{}/withdraw", id(&consent)), Some(&owner.token), Payload::None)
+        .await
+        .expect(200, None);
     env.post(&url, &advisor, req).await.expect(403, Some("quarantined"));
 }
 
@@ -899,7 +1036,10 @@ async fn audit_log_is_chained_and_tampering_is_detected() {
         use sqlx::Connection;
         let url = format!("sqlite://{}", env.dir.join("hairyo.db").display());
         let mut conn = sqlx::SqliteConnection::connect(&url).await.expect("open the database file");
-        let n = sqlx::query("UPDATE audit SET detail = '{\"role\":\"admin\"}' WHERE seq = 2").execute(&mut conn).await.expect("tamper");
+        let n = sqlx::query("UPDATE audit SET detail = '{\"role\":\"admin\"}' WHERE seq = 2")
+            .execute(&mut conn)
+            .await
+            .expect("tamper");
         assert_eq!(n.rows_affected(), 1);
         conn.close().await.unwrap();
     }
@@ -919,11 +1059,18 @@ async fn admins_create_users_whose_tokens_work() {
     assert_eq!(created["user"]["role"], "advisor");
     let new = Who { id: id(&created["user"]), token };
     let me = env.get("/api/v1/me", &new).await.expect(200, None);
-    assert_eq!((me["id"].as_str(), me["role"].as_str(), me["name"].as_str()), (Some(new.id.as_str()), Some("advisor"), Some("アドバイザー 山本")));
+    assert_eq!(
+        (me["id"].as_str(), me["role"].as_str(), me["name"].as_str()),
+        (Some(new.id.as_str()), Some("advisor"), Some("アドバイザー 山本"))
+    );
     env.get("/api/v1/review/queue", &new).await.expect(200, None);
 
-    env.post("/api/v1/users", &admin, json!({ "name": "誰か", "role": "root" })).await.expect(422, Some("invalid_role"));
-    env.post("/api/v1/users", &admin, json!({ "name": "  ", "role": "candidate" })).await.expect(422, Some("invalid_name"));
+    env.post("/api/v1/users", &admin, json!({ "name": "誰か", "role": "root" }))
+        .await
+        .expect(422, Some("invalid_role"));
+    env.post("/api/v1/users", &admin, json!({ "name": "  ", "role": "candidate" }))
+        .await
+        .expect(422, Some("invalid_name"));
     env.post("/api/v1/users", &admin, json!({ "role": "candidate" })).await.expect(422, Some("invalid_body"));
 
     let users = env.get("/api/v1/users", &admin).await;
@@ -945,7 +1092,13 @@ async fn probes_metrics_notice_and_openapi() {
     let m = env.send("GET", "/metrics", None, Payload::None).await;
     assert_eq!(m.status, 200);
     let text = m.text();
-    for name in ["hairyo_http_requests_total", "hairyo_http_request_seconds", "hairyo_uploads_total", "hairyo_findings_total", "hairyo_pipeline_seconds"] {
+    for name in [
+        "hairyo_http_requests_total",
+        "hairyo_http_request_seconds",
+        "hairyo_uploads_total",
+        "hairyo_findings_total",
+        "hairyo_pipeline_seconds",
+    ] {
         assert!(text.contains(name), "{name} missing from /metrics");
     }
     assert!(text.contains("verdict=\"flag\""), "uploads by verdict");
@@ -965,11 +1118,17 @@ async fn probes_metrics_notice_and_openapi() {
     assert!(spec["openapi"].as_str().unwrap().starts_with("3."));
     let paths = spec["paths"].as_object().unwrap();
     for (method, path) in documented_routes() {
-        assert!(paths.get(&path).and_then(|p| p.get(method.to_lowercase())).is_some(), "{method} {path} not in openapi.json");
+        assert!(
+            paths.get(&path).and_then(|p| p.get(method.to_lowercase())).is_some(),
+            "{method} {path} not in openapi.json"
+        );
     }
     for (path, ops) in paths {
         for method in ops.as_object().unwrap().keys() {
-            assert!(documented_routes().contains(&(method.to_uppercase(), path.clone())), "openapi.json documents {method} {path} that the matrix does not test");
+            assert!(
+                documented_routes().contains(&(method.to_uppercase(), path.clone())),
+                "openapi.json documents {method} {path} that the matrix does not test"
+            );
         }
     }
 
@@ -1103,11 +1262,14 @@ impl Fixture {
     }
 
     async fn call(&self, method: &str, path: &str, body: B, role: &str) -> Resp {
-        let path = path.replace("{Q}", &id(&self.q)).replace("{R}", &self.r).replace("{C}", &self.c).replace("{F}", &self.f);
+        let path =
+            path.replace("{Q}", &id(&self.q)).replace("{R}", &self.r).replace("{C}", &self.c).replace("{F}", &self.f);
         let payload = match body {
             B::No => Payload::None,
             B::Upload => Payload::File("clean.txt", CLEAN.as_bytes().to_vec()),
-            B::Consent => Payload::Json(json!({ "categories": special_care(&self.q), "purposes": [PURPOSE], "notice_version": self.version })),
+            B::Consent => Payload::Json(
+                json!({ "categories": special_care(&self.q), "purposes": [PURPOSE], "notice_version": self.version }),
+            ),
             B::Review => Payload::Json(json!({ "decision": "confirmed", "reason": "本人の病歴の記載" })),
             B::Provide => Payload::Json(json!({ "recipient": "株式会社みなと物流", "purpose": PURPOSE })),
             B::NewUser => Payload::Json(json!({ "name": "アドバイザー 山本", "role": "advisor" })),
@@ -1130,7 +1292,9 @@ async fn authorization_matrix() {
                 None => (want.parse::<u16>().unwrap(), None),
             };
             let got_code = if resp.status.is_client_error() || resp.status.is_server_error() {
-                serde_json::from_slice::<Value>(&resp.bytes).ok().and_then(|v| v["error"]["code"].as_str().map(str::to_string))
+                serde_json::from_slice::<Value>(&resp.bytes)
+                    .ok()
+                    .and_then(|v| v["error"]["code"].as_str().map(str::to_string))
             } else {
                 None
             };

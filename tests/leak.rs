@@ -29,7 +29,16 @@ const ADJUSTMENT_SENTENCE: &str = "2020年に適応障害と診断され、三�
 const TEXT_NAME: &str = "森川遥_健康メモ_気管支喘息.txt";
 const CAND2_TEXT_NAME: &str = "saeki_kenko_zensoku_note.txt";
 /// Plain data the flow sends on purpose (kept in the database as given).
-const PLAIN_INPUTS: &[&str] = &["森川 遥", "佐伯 真琴", "担当 一郎", "管理 花子", "株式会社サンプル商事", "求人企業への推薦", "本人の記載どおりであることを確認", "検証用の判定（テスト）"];
+const PLAIN_INPUTS: &[&str] = &[
+    "森川 遥",
+    "佐伯 真琴",
+    "担当 一郎",
+    "管理 花子",
+    "株式会社サンプル商事",
+    "求人企業への推薦",
+    "本人の記載どおりであることを確認",
+    "検証用の判定（テスト）",
+];
 
 fn custom_text() -> String {
     format!(
@@ -102,7 +111,11 @@ impl Api {
         let resp = req.send().await.expect("request");
         let status = resp.status();
         let bytes = resp.bytes().await.expect("body");
-        let value = if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into())) };
+        let value = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()))
+        };
         (status, value)
     }
     async fn get(&self, path: &str, token: &str) -> (StatusCode, Value) {
@@ -115,7 +128,13 @@ impl Api {
         self.call(reqwest::Method::DELETE, path, token, None).await.0
     }
     async fn content(&self, id: &str, token: &str) -> (StatusCode, Vec<u8>) {
-        let resp = self.http.get(format!("{}/api/v1/documents/{id}/content", self.base)).bearer_auth(token).send().await.expect("request");
+        let resp = self
+            .http
+            .get(format!("{}/api/v1/documents/{id}/content", self.base))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("request");
         (resp.status(), resp.bytes().await.expect("body").to_vec())
     }
     async fn upload(&self, token: &str, name: &str, bytes: Vec<u8>) -> (StatusCode, Value) {
@@ -261,14 +280,22 @@ async fn nothing_sensitive_reaches_the_data_directory_or_the_logs() {
     let items = queue["items"].as_array().unwrap().clone();
     assert!(items.len() >= 5, "{queue}");
     let of_doc = |doc: &str| -> Vec<String> {
-        items.iter().filter(|i| i["document_id"] == doc).map(|i| i["finding_id"].as_str().unwrap().to_string()).collect()
+        items
+            .iter()
+            .filter(|i| i["document_id"] == doc)
+            .map(|i| i["finding_id"].as_str().unwrap().to_string())
+            .collect()
     };
     let d3_findings = of_doc(&d3_id);
     assert!(!d3_findings.is_empty());
     let (s, f) = api.get(&format!("/api/v1/findings/{}", d3_findings[0]), &advisor).await;
     assert_eq!(s, StatusCode::OK, "{f}");
     let (s, r) = api
-        .post(&format!("/api/v1/findings/{}/review", d3_findings[0]), &advisor, json!({"decision": "confirmed", "reason": "本人の記載どおりであることを確認"}))
+        .post(
+            &format!("/api/v1/findings/{}/review", d3_findings[0]),
+            &advisor,
+            json!({"decision": "confirmed", "reason": "本人の記載どおりであることを確認"}),
+        )
         .await;
     assert_eq!(s, StatusCode::OK, "{r}");
     // Every finding of d5 a false positive: released without consent.
@@ -277,7 +304,11 @@ async fn nothing_sensitive_reaches_the_data_directory_or_the_logs() {
     let mut released = false;
     for fid in &d5_findings {
         let (s, r) = api
-            .post(&format!("/api/v1/findings/{fid}/review"), &advisor, json!({"decision": "false_positive", "reason": "検証用の判定（テスト）"}))
+            .post(
+                &format!("/api/v1/findings/{fid}/review"),
+                &advisor,
+                json!({"decision": "false_positive", "reason": "検証用の判定（テスト）"}),
+            )
             .await;
         assert_eq!(s, StatusCode::OK, "{r}");
         released = r["document_released"].as_bool().unwrap();
@@ -302,7 +333,11 @@ async fn nothing_sensitive_reaches_the_data_directory_or_the_logs() {
     let (s, bytes) = api.content(&d1_id, &advisor).await;
     assert_eq!((s, bytes), (StatusCode::OK, text.clone().into_bytes()));
     let (s, p) = api
-        .post(&format!("/api/v1/documents/{d1_id}/provisions"), &advisor, json!({"recipient": "株式会社サンプル商事", "purpose": "求人企業への推薦"}))
+        .post(
+            &format!("/api/v1/documents/{d1_id}/provisions"),
+            &advisor,
+            json!({"recipient": "株式会社サンプル商事", "purpose": "求人企業への推薦"}),
+        )
         .await;
     assert_eq!(s, StatusCode::CREATED, "{p}");
     let (s, w) = api.post(&format!("/api/v1/consents/{consent_id}/withdraw"), &cand, json!({})).await;
@@ -348,7 +383,13 @@ async fn nothing_sensitive_reaches_the_data_directory_or_the_logs() {
 
     // ---- search: while running (WAL), then after a graceful stop ---------------------------
     // Positive control: the search finds what is there.
-    assert!(!find_hits(&[PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("samples/rirekisho_chronic_illness.txt")], &needles).is_empty());
+    assert!(
+        !find_hits(
+            &[PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("samples/rirekisho_chronic_illness.txt")],
+            &needles
+        )
+        .is_empty()
+    );
     let running: Vec<PathBuf> = files_under(&data);
     assert!(running.iter().any(|p| p.file_name().is_some_and(|n| n == "hairyo.db-wal")), "expected a WAL: {running:?}");
     let hits = find_hits(&running, &needles);

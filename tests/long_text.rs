@@ -92,23 +92,10 @@ fn a_term_in_300k_characters_without_delimiters_is_found_at_its_offsets() {
     let start = before.len() + lead.len();
     let end = start + term.len();
     for f in &detection.findings {
-        assert_eq!(
-            &text[f.start..f.end],
-            f.text,
-            "offsets point into the input"
-        );
+        assert_eq!(&text[f.start..f.end], f.text, "offsets point into the input");
     }
-    let hits: Vec<_> = detection
-        .findings
-        .iter()
-        .filter(|f| f.start < end && start < f.end)
-        .collect();
-    assert_eq!(
-        hits.len(),
-        1,
-        "one finding for the term: {:?}",
-        detection.findings
-    );
+    let hits: Vec<_> = detection.findings.iter().filter(|f| f.start < end && start < f.end).collect();
+    assert_eq!(hits.len(), 1, "one finding for the term: {:?}", detection.findings);
     let hit = hits[0];
     assert_eq!((hit.start, hit.end), (start, end), "{hit:?}");
     assert_eq!(hit.text, term);
@@ -129,8 +116,7 @@ fn a_term_at_the_very_end_of_a_long_run_is_found() {
         detection
             .findings
             .iter()
-            .any(|f| (f.start, f.end) == (start, text.len())
-                && f.category == Category::MedicalHistory),
+            .any(|f| (f.start, f.end) == (start, text.len()) && f.category == Category::MedicalHistory),
         "{:?}",
         detection.findings
     );

@@ -93,8 +93,7 @@ fn reports() -> &'static BTreeMap<String, Value> {
             .output()
             .expect("run hairyo");
         let stdout = String::from_utf8(out.stdout).expect("UTF-8 output");
-        let lines: Vec<Value> =
-            stdout.lines().map(|l| serde_json::from_str(l).expect("each line is JSON")).collect();
+        let lines: Vec<Value> = stdout.lines().map(|l| serde_json::from_str(l).expect("each line is JSON")).collect();
         assert_eq!(lines.len(), files.len(), "one line per input; stderr: {}", String::from_utf8_lossy(&out.stderr));
         assert_eq!(out.status.code(), Some(0), "every fixture is readable; output:\n{stdout}");
         files.into_iter().zip(lines).collect()

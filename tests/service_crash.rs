@@ -122,7 +122,13 @@ async fn get_json(http: &reqwest::Client, url: String, token: &str) -> (StatusCo
 
 /// One round: 200 concurrent uploads, SIGKILL after `kill_after` answers. Returns the
 /// acknowledged uploads and what was sent.
-async fn round(server: Server, env: &Env, tokens: &[String], round: usize, kill_after: usize) -> (Vec<Ack>, Vec<Vec<u8>>) {
+async fn round(
+    server: Server,
+    env: &Env,
+    tokens: &[String],
+    round: usize,
+    kill_after: usize,
+) -> (Vec<Ack>, Vec<Vec<u8>>) {
     let http = client();
     // An operator's admin command beside the live server during the storm: it must not touch
     // the blobs of uploads that are written but not yet committed.
@@ -172,7 +178,11 @@ async fn round(server: Server, env: &Env, tokens: &[String], round: usize, kill_
     }
     let started = Instant::now();
     while answered.load(Ordering::SeqCst) < kill_after {
-        assert!(started.elapsed() < Duration::from_secs(300), "only {} uploads answered in 300 s", answered.load(Ordering::SeqCst));
+        assert!(
+            started.elapsed() < Duration::from_secs(300),
+            "only {} uploads answered in 300 s",
+            answered.load(Ordering::SeqCst)
+        );
         tokio::time::sleep(Duration::from_millis(1)).await;
     }
     let at_kill = answered.load(Ordering::SeqCst);
@@ -214,12 +224,17 @@ async fn check(server: &Server, env: &Env, tokens: &[String], admin: &str, acks:
     // All documents (admins see every candidate's).
     let (s, list) = get_json(&http, server.url("/api/v1/documents"), admin).await;
     assert_eq!(s, StatusCode::OK, "{list}");
-    let docs: BTreeMap<String, Value> =
-        list["documents"].as_array().unwrap().iter().map(|d| (d["id"].as_str().unwrap().to_string(), d.clone())).collect();
+    let docs: BTreeMap<String, Value> = list["documents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["id"].as_str().unwrap().to_string(), d.clone()))
+        .collect();
 
     // Blob folders and document rows match one to one.
     let blobs = env.data.join("blobs");
-    let folders: BTreeSet<String> = std::fs::read_dir(&blobs).unwrap().flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+    let folders: BTreeSet<String> =
+        std::fs::read_dir(&blobs).unwrap().flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
     let ids: BTreeSet<String> = docs.keys().cloned().collect();
     let orphans: Vec<_> = folders.difference(&ids).collect();
     let missing: Vec<_> = ids.difference(&folders).collect();
@@ -258,9 +273,14 @@ async fn check(server: &Server, env: &Env, tokens: &[String], admin: &str, acks:
         let verdict = d["verdict"].as_str().unwrap();
         let status = d["status"].as_str().unwrap();
         // Files of the document: exactly `original`, and `text` when it has text.
-        let mut files: Vec<String> = std::fs::read_dir(blobs.join(id)).unwrap().flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+        let mut files: Vec<String> = std::fs::read_dir(blobs.join(id))
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
         files.sort();
-        let expected: Vec<String> = if verdict == "error" { vec!["original".into()] } else { vec!["original".into(), "text".into()] };
+        let expected: Vec<String> =
+            if verdict == "error" { vec!["original".into()] } else { vec!["original".into(), "text".into()] };
         assert_eq!(files, expected, "blobs of {id} ({verdict})");
 
         let token = owner_token.get(id).unwrap_or_else(|| panic!("{id} has no candidate owner"));
@@ -268,7 +288,8 @@ async fn check(server: &Server, env: &Env, tokens: &[String], admin: &str, acks:
         assert_eq!(s, StatusCode::OK, "owner view of {id}: {view}");
         assert!(view["name"].is_string(), "the name decrypts: {view}");
         assert_eq!(view["text"].is_string(), verdict != "error", "the text decrypts: {id}");
-        let resp = http.get(server.url(&format!("/api/v1/documents/{id}/content"))).bearer_auth(token).send().await.unwrap();
+        let resp =
+            http.get(server.url(&format!("/api/v1/documents/{id}/content"))).bearer_auth(token).send().await.unwrap();
         assert_eq!(resp.status(), StatusCode::OK, "content of {id}");
         let bytes = resp.bytes().await.unwrap().to_vec();
         assert!(sent.contains(&bytes), "the original of {id} is not one of the uploads");
@@ -278,7 +299,10 @@ async fn check(server: &Server, env: &Env, tokens: &[String], admin: &str, acks:
         match verdict {
             "quarantine" => {
                 assert_eq!(status, "quarantined", "{id}");
-                assert!(findings.iter().any(|f| HOLDING.contains(&f["category"].as_str().unwrap())), "findings of quarantined {id}");
+                assert!(
+                    findings.iter().any(|f| HOLDING.contains(&f["category"].as_str().unwrap())),
+                    "findings of quarantined {id}"
+                );
             }
             "error" => {
                 assert_eq!(status, "quarantined", "{id}");
@@ -288,7 +312,8 @@ async fn check(server: &Server, env: &Env, tokens: &[String], admin: &str, acks:
             other => panic!("verdict {other}"),
         }
         // The content tells what was sent: sensitive uploads are never released.
-        let sensitive = bytes.windows("喘息".len()).any(|w| w == "喘息".as_bytes()) || bytes == sample("rirekisho_chronic_illness.docx");
+        let sensitive = bytes.windows("喘息".len()).any(|w| w == "喘息".as_bytes())
+            || bytes == sample("rirekisho_chronic_illness.docx");
         if sensitive {
             assert_ne!(status, "released", "sensitive {id} released");
         }
@@ -310,7 +335,10 @@ async fn check(server: &Server, env: &Env, tokens: &[String], admin: &str, acks:
         for e in entries {
             after = e["seq"].as_i64().unwrap();
             if e["action"] == "upload" {
-                assert!(uploads.insert(e["document_id"].as_str().unwrap().to_string()), "two upload entries for one document");
+                assert!(
+                    uploads.insert(e["document_id"].as_str().unwrap().to_string()),
+                    "two upload entries for one document"
+                );
             }
         }
     }
@@ -330,11 +358,14 @@ fn leftover_temp_files(tmp: &Path) -> usize {
 async fn kill_9_during_200_concurrent_uploads_leaves_complete_documents_or_none() {
     let scratch = tempfile::tempdir().unwrap();
     let root = scratch.path();
-    let env = Env { cwd: root.join("cwd"), tmp: root.join("tmp"), data: root.join("data"), log: root.join("server.log") };
+    let env =
+        Env { cwd: root.join("cwd"), tmp: root.join("tmp"), data: root.join("data"), log: root.join("server.log") };
     std::fs::create_dir_all(&env.cwd).unwrap();
     std::fs::create_dir_all(&env.tmp).unwrap();
 
-    let tokens: Vec<String> = (0..CANDIDATES).map(|i| create_user(&env.cwd, &env.tmp, &env.data, &format!("候補者{i}"), "candidate")).collect();
+    let tokens: Vec<String> = (0..CANDIDATES)
+        .map(|i| create_user(&env.cwd, &env.tmp, &env.data, &format!("候補者{i}"), "candidate"))
+        .collect();
     let admin = create_user(&env.cwd, &env.tmp, &env.data, "管理者", "admin");
 
     let mut server = env.start();

@@ -58,11 +58,8 @@ pub fn run(args: ScanArgs) -> anyhow::Result<i32> {
         Some(dir) => Detector::from_dir(dir)?,
         None => Detector::embedded()?,
     };
-    let isolation = if args.in_process {
-        Isolation::InProcess
-    } else {
-        Isolation::Subprocess { exe: std::env::current_exe()? }
-    };
+    let isolation =
+        if args.in_process { Isolation::InProcess } else { Isolation::Subprocess { exe: std::env::current_exe()? } };
     let limits = Limits::default();
     let pipeline = Pipeline::new(Arc::new(detector), Extractor { limits: limits.clone(), isolation });
 
@@ -114,7 +111,12 @@ fn scan_all(pipeline: &Pipeline, paths: &[PathBuf], limits: &Limits) -> Vec<Repo
     });
     results
         .into_iter()
-        .map(|m| m.into_inner().ok().flatten().unwrap_or_else(|| pipeline_error(pipeline, "scan_failed", "解析中に内部エラーが発生しました")))
+        .map(|m| {
+            m.into_inner()
+                .ok()
+                .flatten()
+                .unwrap_or_else(|| pipeline_error(pipeline, "scan_failed", "解析中に内部エラーが発生しました"))
+        })
         .collect()
 }
 

@@ -132,7 +132,8 @@ async fn shutdown_signal() {
 pub async fn admin(cmd: AdminCommand) -> anyhow::Result<i32> {
     match cmd {
         AdminCommand::CreateUser { name, role, common } => {
-            let role = Role::from_id(&role).ok_or_else(|| anyhow::anyhow!("--role must be candidate, advisor or admin"))?;
+            let role =
+                Role::from_id(&role).ok_or_else(|| anyhow::anyhow!("--role must be candidate, advisor or admin"))?;
             let service = build_service_with(&load_config(&common, None)?, false).await?;
             let (user, token) = service.create_user(None, &name, role).await.map_err(|e| anyhow::anyhow!("{e}"))?;
             eprintln!("created {} {} ({})", role.id(), user.id, user.name);

@@ -53,7 +53,8 @@ pub(crate) fn sentence_bounds(t: &str, start: usize, end: usize) -> (usize, usiz
     // scan the whole document: a sentence is at most MAX_SENTENCE bytes each side.
     let lo = floor_char_boundary(t, start.saturating_sub(MAX_SENTENCE));
     let hi = floor_char_boundary(t, (end + MAX_SENTENCE).min(t.len()));
-    let s = t[lo..start].char_indices().rev().find(|&(_, c)| is_sentence_end(c)).map_or(lo, |(i, c)| lo + i + c.len_utf8());
+    let s =
+        t[lo..start].char_indices().rev().find(|&(_, c)| is_sentence_end(c)).map_or(lo, |(i, c)| lo + i + c.len_utf8());
     let e = t[end..hi].char_indices().find(|&(_, c)| is_sentence_end(c)).map_or(hi, |(i, _)| end + i);
     (s, e)
 }
@@ -118,20 +119,28 @@ impl<'a> Context<'a> {
         }
         let segment = (seg_s, seg_e);
         let cut_before = |from: usize, to: usize| {
-            t[from..to].char_indices().rev().find(|&(_, c)| is_clause_end(c)).map_or(from, |(i, c)| from + i + c.len_utf8())
+            t[from..to]
+                .char_indices()
+                .rev()
+                .find(|&(_, c)| is_clause_end(c))
+                .map_or(from, |(i, c)| from + i + c.len_utf8())
         };
-        let cut_after = |from: usize, to: usize| t[from..to].char_indices().find(|&(_, c)| is_clause_end(c)).map_or(to, |(i, _)| from + i);
+        let cut_after = |from: usize, to: usize| {
+            t[from..to].char_indices().find(|&(_, c)| is_clause_end(c)).map_or(to, |(i, _)| from + i)
+        };
         let clause = (cut_before(seg_s, start), cut_after(end, seg_e));
         // The clause before, when it introduces a role (看護師として、…を担当).
         let before = t[..clause.0].trim_end_matches(['、', ',', ' ']);
-        let role = if before.len() < clause.0 && before.len() >= sentence.0 && (before.ends_with("として") || before.ends_with("にて")) {
+        let role = if before.len() < clause.0
+            && before.len() >= sentence.0
+            && (before.ends_with("として") || before.ends_with("にて"))
+        {
             (cut_before(sentence.0, before.len()).min(clause.0), clause.1)
         } else {
             clause
         };
         Scopes { sentence, segment, clause, role }
     }
-
 
     /// A cue that strictly contains the span: the term is part of a job compound
     /// (服薬 in 服薬指導, 看護 in 訪問看護).
@@ -255,9 +264,7 @@ impl<'a> Context<'a> {
     fn about_someone_else(&self, start: usize, end: usize, clause: (usize, usize), sentence: (usize, usize)) -> bool {
         let t = self.text();
         // 母も私も…, 私も…: the candidate says it of themself too.
-        let shared = self
-            .cues_in(self.sets.self_ref, sentence.0, sentence.1)
-            .any(|c| t[c.end..].starts_with('も'));
+        let shared = self.cues_in(self.sets.self_ref, sentence.0, sentence.1).any(|c| t[c.end..].starts_with('も'));
         if shared {
             return false;
         }
@@ -266,7 +273,9 @@ impl<'a> Context<'a> {
         let before = |set| {
             self.cues_in(set, clause.0, start).any(|c| {
                 let rest = &t[c.end..start];
-                ["が", "は", "の", "も", "には", "にも", "とも", "さんが", "さんの", "さんは", "("].iter().any(|p| rest.starts_with(p))
+                ["が", "は", "の", "も", "には", "にも", "とも", "さんが", "さんの", "さんは", "("]
+                    .iter()
+                    .any(|p| rest.starts_with(p))
                     && !self.has_cue(self.sets.self_ref, c.end, start, start, end)
             })
         };

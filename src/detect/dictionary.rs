@@ -215,7 +215,8 @@ impl DictionarySet {
         let mut context = None;
         let mut categories = Vec::new();
         for (name, text) in files {
-            let parse_err = |e: toml::de::Error| DictionaryError::Parse { file: name.clone(), message: e.message().to_string() };
+            let parse_err =
+                |e: toml::de::Error| DictionaryError::Parse { file: name.clone(), message: e.message().to_string() };
             if name == "context.toml" {
                 context = Some(toml::from_str::<ContextFile>(&text).map_err(parse_err)?);
                 continue;
@@ -228,10 +229,8 @@ impl DictionarySet {
             })?;
             categories.push((name, category, file));
         }
-        let context = context.ok_or_else(|| DictionaryError::Parse {
-            file: "context.toml".into(),
-            message: "missing".into(),
-        })?;
+        let context =
+            context.ok_or_else(|| DictionaryError::Parse { file: "context.toml".into(), message: "missing".into() })?;
         Ok(Self { context, categories, hash })
     }
 }

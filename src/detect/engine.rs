@@ -64,10 +64,8 @@ fn anchors_of(pattern: &str) -> (Option<(AnchorKind, Vec<String>)>, Option<usize
     for (kind, extract) in [(AnchorKind::Prefix, ExtractKind::Prefix), (AnchorKind::Suffix, ExtractKind::Suffix)] {
         let seq = Extractor::new().kind(extract).limit_total(500).extract(&hir);
         if let Some(lits) = seq.literals() {
-            let words: Option<Vec<String>> = lits
-                .iter()
-                .map(|l| String::from_utf8(l.as_bytes().to_vec()).ok().filter(|w| !w.is_empty()))
-                .collect();
+            let words: Option<Vec<String>> =
+                lits.iter().map(|l| String::from_utf8(l.as_bytes().to_vec()).ok().filter(|w| !w.is_empty())).collect();
             if let Some(words) = words.filter(|w| !w.is_empty()) {
                 return (Some((kind, words)), max_len);
             }
@@ -227,7 +225,10 @@ impl Detector {
                     .sections
                     .iter()
                     .map(|s| {
-                        section_names.iter().position(|n| n == s).ok_or_else(|| entry_err(file, "-", format!("unknown section {s:?}")))
+                        section_names
+                            .iter()
+                            .position(|n| n == s)
+                            .ok_or_else(|| entry_err(file, "-", format!("unknown section {s:?}")))
                     })
                     .collect::<Result<Vec<_>, _>>()?;
                 let idx = rules.len();
@@ -281,11 +282,8 @@ impl Detector {
             }
         }
 
-        let version = format!(
-            "dict-{}.ipadic-{}",
-            &set.hash[..16],
-            &tokenizer.checksum()[..16.min(tokenizer.checksum().len())]
-        );
+        let version =
+            format!("dict-{}.ipadic-{}", &set.hash[..16], &tokenizer.checksum()[..16.min(tokenizer.checksum().len())]);
         Ok(Self {
             terms: build_ac(&terms)?,
             term_rule,
@@ -482,7 +480,11 @@ impl Detector {
         }
         for (i, p) in self.patterns.iter().enumerate() {
             if p.anchor.is_none() || p.max_len.is_none() {
-                out.extend(p.re.find_iter(text).filter(|m| m.start() < m.end()).map(|m| Candidate { rule: p.rule, start: m.start(), end: m.end() }));
+                out.extend(p.re.find_iter(text).filter(|m| m.start() < m.end()).map(|m| Candidate {
+                    rule: p.rule,
+                    start: m.start(),
+                    end: m.end(),
+                }));
                 continue;
             }
             let w = &mut windows[i];
@@ -495,11 +497,11 @@ impl Detector {
                 }
             }
             for (s, e) in merged {
-                out.extend(
-                    p.re.find_iter(&text[s..e])
-                        .filter(|m| m.start() < m.end())
-                        .map(|m| Candidate { rule: p.rule, start: s + m.start(), end: s + m.end() }),
-                );
+                out.extend(p.re.find_iter(&text[s..e]).filter(|m| m.start() < m.end()).map(|m| Candidate {
+                    rule: p.rule,
+                    start: s + m.start(),
+                    end: s + m.end(),
+                }));
             }
         }
         out
@@ -507,8 +509,10 @@ impl Detector {
 
     /// Raw matches that fall on morpheme boundaries, plus base-form matches of verbs.
     fn candidates(&self, analysis: &Analysis<'_>, raw: Vec<Candidate>) -> Vec<Candidate> {
-        let mut out: Vec<Candidate> =
-            raw.into_iter().filter(|c| self.boundary_ok(analysis, self.rules[c.rule].boundary, c.start, c.end)).collect();
+        let mut out: Vec<Candidate> = raw
+            .into_iter()
+            .filter(|c| self.boundary_ok(analysis, self.rules[c.rule].boundary, c.start, c.end))
+            .collect();
         if !self.lemmas.is_empty() {
             for (i, m) in analysis.morphemes.iter().enumerate() {
                 let first = analysis.surface(i).chars().next();
@@ -551,8 +555,11 @@ impl Detector {
             let (s, e) = normalized.source_span(m.start(), m.end());
             let before = source[..s].chars().rev().find(|c| *c != ' ' && *c != '\u{3000}' && *c != '\t');
             let after = source[e..].chars().find(|c| *c != ' ' && *c != '\u{3000}' && *c != '\t');
-            let marked_before = before.is_none_or(|c| matches!(c, '\n' | '\r' | '■' | '□' | '●' | '◆' | '【' | '[' | '〔' | '<' | '《' | '＜' | '［'));
-            let marked_after = after.is_none_or(|c| matches!(c, '\n' | '\r' | ':' | '：' | '】' | ']' | '〕' | '>' | '》' | '＞'));
+            let marked_before = before.is_none_or(|c| {
+                matches!(c, '\n' | '\r' | '■' | '□' | '●' | '◆' | '【' | '[' | '〔' | '<' | '《' | '＜' | '［')
+            });
+            let marked_after =
+                after.is_none_or(|c| matches!(c, '\n' | '\r' | ':' | '：' | '】' | ']' | '〕' | '>' | '》' | '＞'));
             if marked_before || marked_after {
                 out.push((m.start(), self.section_of[m.pattern().as_usize()]));
             }
@@ -673,11 +680,8 @@ fn propagate_through_lists(text: &str, judged: &mut [(Candidate, Option<String>)
             continue;
         }
         let end = judged[i].0.end;
-        let next = judged[i + 1..]
-            .iter()
-            .filter(|(c, _)| c.start >= end)
-            .min_by_key(|(c, _)| c.start)
-            .filter(|(c, _)| {
+        let next =
+            judged[i + 1..].iter().filter(|(c, _)| c.start >= end).min_by_key(|(c, _)| c.start).filter(|(c, _)| {
                 let gap = text[end..c.start].trim_end_matches(['等', 'な', 'ど']);
                 JOINERS.contains(&gap)
             });
@@ -706,9 +710,7 @@ fn section_at(headings: &[(usize, usize)], at: usize) -> Option<usize> {
 /// Keeps one finding per overlapping group of the same category: the longest span, then the
 /// most confident.
 fn merge(mut found: Vec<(Category, usize, usize, f32, String)>) -> Vec<(Category, usize, usize, f32, String)> {
-    found.sort_by(|a, b| {
-        (a.0, a.1).cmp(&(b.0, b.1)).then((b.2 - b.1).cmp(&(a.2 - a.1))).then(b.3.total_cmp(&a.3))
-    });
+    found.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)).then((b.2 - b.1).cmp(&(a.2 - a.1))).then(b.3.total_cmp(&a.3)));
     let mut out: Vec<(Category, usize, usize, f32, String)> = Vec::new();
     for f in found {
         if let Some(last) = out.last_mut().filter(|l| l.0 == f.0 && f.1 < l.2) {

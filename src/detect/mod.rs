@@ -15,7 +15,7 @@ mod my_number;
 
 pub use category::{Action, Category};
 pub use dictionary::{Boundary, DictionaryError, Suppressor};
-pub use engine::{Detector, DetectError};
+pub use engine::{DetectError, Detector};
 
 use serde::{Deserialize, Serialize};
 

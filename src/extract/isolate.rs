@@ -112,11 +112,7 @@ fn take_stdout() -> Option<File> {
 /// Reads the document from stdin, at most `max_bytes` of it.
 fn read_stdin(max_bytes: u64) -> Result<Vec<u8>, ExtractError> {
     let mut bytes = Vec::new();
-    std::io::stdin()
-        .lock()
-        .take(max_bytes.saturating_add(1))
-        .read_to_end(&mut bytes)
-        .map_err(|_| ExtractError::Io)?;
+    std::io::stdin().lock().take(max_bytes.saturating_add(1)).read_to_end(&mut bytes).map_err(|_| ExtractError::Io)?;
     if bytes.len() as u64 > max_bytes {
         return Err(ExtractError::TooLarge);
     }
@@ -181,9 +177,7 @@ pub(super) fn extract_in_subprocess(
     // A result for another kind of document, or text over the limit, means
     // the worker is not the program we think it is: trust none of it.
     match &result {
-        Ok(extracted)
-            if extracted.kind != kind || check_text_size(&extracted.text, limits).is_err() =>
-        {
+        Ok(extracted) if extracted.kind != kind || check_text_size(&extracted.text, limits).is_err() => {
             tracing::warn!("extraction worker returned an inconsistent result");
             Err(ExtractError::Crashed)
         }
@@ -247,11 +241,7 @@ fn classify_failure(status: ExitStatus) -> ExtractError {
         if let Some(signal) = status.signal() {
             tracing::warn!(signal, "extraction worker killed by a signal");
             // SIGXCPU: the CPU-time limit, which is a timeout by another name.
-            return if signal == libc::SIGXCPU {
-                ExtractError::Timeout
-            } else {
-                ExtractError::Crashed
-            };
+            return if signal == libc::SIGXCPU { ExtractError::Timeout } else { ExtractError::Crashed };
         }
     }
     tracing::warn!(code = status.code(), "extraction worker failed");
@@ -279,20 +269,14 @@ mod tests {
     use std::time::Duration;
 
     fn limits() -> Limits {
-        Limits {
-            timeout: Duration::from_secs(5),
-            ..Limits::default()
-        }
+        Limits { timeout: Duration::from_secs(5), ..Limits::default() }
     }
 
     #[test]
     fn result_round_trip() {
         let max = max_result_bytes(&limits());
-        let ok: Result<Extracted, ExtractError> = Ok(Extracted {
-            kind: DocKind::Pdf,
-            text: "a\u{1}b 日本".into(),
-            pages: Some(2),
-        });
+        let ok: Result<Extracted, ExtractError> =
+            Ok(Extracted { kind: DocKind::Pdf, text: "a\u{1}b 日本".into(), pages: Some(2) });
         let got = parse_result(&serde_json::to_vec(&ok).unwrap(), max).unwrap().unwrap();
         assert_eq!(got.text, "a\u{1}b 日本");
         let err: Result<Extracted, ExtractError> = Err(ExtractError::Corrupt(DocKind::Docx));
@@ -302,7 +286,7 @@ mod tests {
         );
         assert_eq!(parse_result(b"{\"Ok\":{\"kind\":", max).unwrap_err(), ExtractError::Crashed);
         assert_eq!(parse_result(b"", max).unwrap_err(), ExtractError::Crashed);
-        assert_eq!(parse_result(&vec![b' '; 100], 10).unwrap_err(), ExtractError::Crashed);
+        assert_eq!(parse_result(&[b' '; 100], 10).unwrap_err(), ExtractError::Crashed);
     }
 
     // The tests below use ordinary system programs as stand-in workers: the
@@ -312,20 +296,14 @@ mod tests {
     #[test]
     fn a_worker_that_writes_nothing_has_crashed() {
         // `true` ignores its arguments, reads nothing and exits 0.
-        let got = extract_in_subprocess(
-            Path::new("true"),
-            DocKind::Pdf,
-            &vec![b'x'; 1 << 20],
-            &limits(),
-        );
+        let got = extract_in_subprocess(Path::new("true"), DocKind::Pdf, &vec![b'x'; 1 << 20], &limits());
         assert_eq!(got.unwrap_err(), ExtractError::Crashed);
     }
 
     #[cfg(unix)]
     #[test]
     fn a_failing_worker_has_crashed() {
-        let got =
-            extract_in_subprocess(Path::new("false"), DocKind::Docx, b"PK\x03\x04", &limits());
+        let got = extract_in_subprocess(Path::new("false"), DocKind::Docx, b"PK\x03\x04", &limits());
         assert_eq!(got.unwrap_err(), ExtractError::Crashed);
     }
 
@@ -339,10 +317,7 @@ mod tests {
         std::fs::write(&script, "#!/bin/sh\nexec sleep 30\n").unwrap();
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
-        let limits = Limits {
-            timeout: Duration::from_millis(300),
-            ..Limits::default()
-        };
+        let limits = Limits { timeout: Duration::from_millis(300), ..Limits::default() };
         let started = std::time::Instant::now();
         // 4 MiB on stdin, which the script never reads: must not deadlock.
         let got = extract_in_subprocess(&script, DocKind::Pdf, &vec![b'x'; 4 << 20], &limits);
@@ -372,12 +347,7 @@ mod tests {
 
     #[test]
     fn a_missing_executable_is_an_io_error() {
-        let got = extract_in_subprocess(
-            Path::new("/nonexistent/worker"),
-            DocKind::Pdf,
-            b"%PDF-",
-            &limits(),
-        );
+        let got = extract_in_subprocess(Path::new("/nonexistent/worker"), DocKind::Pdf, b"%PDF-", &limits());
         assert_eq!(got.unwrap_err(), ExtractError::Io);
     }
 }

@@ -181,21 +181,13 @@ impl ExtractError {
     pub fn message_ja(&self) -> &'static str {
         match self {
             ExtractError::Empty => "ファイルが空か、文字が含まれていません。",
-            ExtractError::TooLarge => {
-                "ファイル(または含まれる文字数)が上限を超えているため、確認できません。"
-            }
+            ExtractError::TooLarge => "ファイル(または含まれる文字数)が上限を超えているため、確認できません。",
             ExtractError::UnsupportedType => {
                 "対応していないファイル形式です。PDF、Word(.docx)、テキストファイルのいずれかを指定してください。"
             }
-            ExtractError::Corrupt(DocKind::Pdf) => {
-                "PDFファイルが壊れているため、読み取れませんでした。"
-            }
-            ExtractError::Corrupt(DocKind::Docx) => {
-                "Wordファイル(.docx)が壊れているため、読み取れませんでした。"
-            }
-            ExtractError::Corrupt(DocKind::Text) => {
-                "テキストファイルが壊れているため、読み取れませんでした。"
-            }
+            ExtractError::Corrupt(DocKind::Pdf) => "PDFファイルが壊れているため、読み取れませんでした。",
+            ExtractError::Corrupt(DocKind::Docx) => "Wordファイル(.docx)が壊れているため、読み取れませんでした。",
+            ExtractError::Corrupt(DocKind::Text) => "テキストファイルが壊れているため、読み取れませんでした。",
             ExtractError::NoTextLayer => {
                 "PDFに文字情報がありません(スキャンした画像の可能性があります)。自動では確認できないため、目視で確認してください。"
             }
@@ -250,12 +242,8 @@ fn check_input_size(bytes: &[u8], limits: &Limits) -> Result<(), ExtractError> {
 /// Runs the parser for an already sniffed `kind`, guarded against panics.
 fn extract_kind(kind: DocKind, bytes: &[u8], limits: &Limits) -> Result<Extracted, ExtractError> {
     let result = match kind {
-        DocKind::Pdf => guarded(ExtractError::Corrupt(DocKind::Pdf), || {
-            pdf::extract(bytes, limits)
-        }),
-        DocKind::Docx => guarded(ExtractError::Corrupt(DocKind::Docx), || {
-            docx::extract(bytes, limits)
-        }),
+        DocKind::Pdf => guarded(ExtractError::Corrupt(DocKind::Pdf), || pdf::extract(bytes, limits)),
+        DocKind::Docx => guarded(ExtractError::Corrupt(DocKind::Docx), || docx::extract(bytes, limits)),
         // Decoding text is our own code over encoding_rs: a panic there is a bug,
         // not a damaged file, so it is reported as a crash.
         DocKind::Text => guarded(ExtractError::Crashed, || text::extract(bytes, limits)),
@@ -274,10 +262,7 @@ fn extract_kind(kind: DocKind, bytes: &[u8], limits: &Limits) -> Result<Extracte
 
 /// Calls `f`, turning a panic into `on_panic`. The panic payload is dropped
 /// unread: it may quote the document.
-fn guarded<T>(
-    on_panic: ExtractError,
-    f: impl FnOnce() -> Result<T, ExtractError>,
-) -> Result<T, ExtractError> {
+fn guarded<T>(on_panic: ExtractError, f: impl FnOnce() -> Result<T, ExtractError>) -> Result<T, ExtractError> {
     match catch_unwind(AssertUnwindSafe(f)) {
         Ok(result) => result,
         Err(_payload) => {
@@ -334,11 +319,7 @@ impl Extractor {
 /// Fails with [`ExtractError::TooLarge`] when `text` is over the output limit.
 /// Shared by the readers so the limit means the same thing everywhere.
 fn check_text_size(text: &str, limits: &Limits) -> Result<(), ExtractError> {
-    if text.len() > limits.max_text_bytes {
-        Err(ExtractError::TooLarge)
-    } else {
-        Ok(())
-    }
+    if text.len() > limits.max_text_bytes { Err(ExtractError::TooLarge) } else { Ok(()) }
 }
 
 #[cfg(test)]
@@ -381,11 +362,8 @@ mod tests {
             let back: ExtractError = serde_json::from_str(&json).unwrap();
             assert_eq!(back, e);
         }
-        let r: Result<Extracted, ExtractError> = Ok(Extracted {
-            kind: DocKind::Docx,
-            text: "氏名\t山田\n".into(),
-            pages: None,
-        });
+        let r: Result<Extracted, ExtractError> =
+            Ok(Extracted { kind: DocKind::Docx, text: "氏名\t山田\n".into(), pages: None });
         let json = serde_json::to_string(&r).unwrap();
         assert!(json.contains("\"docx\""));
         let back: Result<Extracted, ExtractError> = serde_json::from_str(&json).unwrap();
@@ -394,11 +372,7 @@ mod tests {
 
     #[test]
     fn limits_round_trip_through_json() {
-        let limits = Limits {
-            max_pages: 3,
-            timeout: Duration::from_millis(1500),
-            ..Limits::default()
-        };
+        let limits = Limits { max_pages: 3, timeout: Duration::from_millis(1500), ..Limits::default() };
         let back: Limits = serde_json::from_str(&serde_json::to_string(&limits).unwrap()).unwrap();
         assert_eq!(back.max_pages, 3);
         assert_eq!(back.timeout, Duration::from_millis(1500));
@@ -407,26 +381,11 @@ mod tests {
 
     #[test]
     fn empty_and_too_large_are_checked_first() {
-        let limits = Limits {
-            max_bytes: 4,
-            ..Limits::default()
-        };
-        assert_eq!(
-            extract_bytes(b"", &limits).unwrap_err(),
-            ExtractError::Empty
-        );
-        assert_eq!(
-            extract_bytes(b"hello", &limits).unwrap_err(),
-            ExtractError::TooLarge
-        );
-        let extractor = Extractor {
-            limits,
-            isolation: Isolation::InProcess,
-        };
-        assert_eq!(
-            extractor.extract(b"hello").unwrap_err(),
-            ExtractError::TooLarge
-        );
+        let limits = Limits { max_bytes: 4, ..Limits::default() };
+        assert_eq!(extract_bytes(b"", &limits).unwrap_err(), ExtractError::Empty);
+        assert_eq!(extract_bytes(b"hello", &limits).unwrap_err(), ExtractError::TooLarge);
+        let extractor = Extractor { limits, isolation: Isolation::InProcess };
+        assert_eq!(extractor.extract(b"hello").unwrap_err(), ExtractError::TooLarge);
         assert_eq!(extractor.extract(b"hey").unwrap().text, "hey");
     }
 
@@ -435,26 +394,15 @@ mod tests {
         // Text never spawns the worker, so a missing executable does not matter.
         let extractor = Extractor {
             limits: Limits::default(),
-            isolation: Isolation::Subprocess {
-                exe: "/nonexistent/hairyo".into(),
-            },
+            isolation: Isolation::Subprocess { exe: "/nonexistent/hairyo".into() },
         };
-        assert_eq!(
-            extractor.extract("こんにちは".as_bytes()).unwrap().text,
-            "こんにちは"
-        );
+        assert_eq!(extractor.extract("こんにちは".as_bytes()).unwrap().text, "こんにちは");
         // A PDF does, and a missing executable is an I/O error, not a crash of ours.
-        assert_eq!(
-            extractor.extract(b"%PDF-1.4 garbage").unwrap_err(),
-            ExtractError::Io
-        );
+        assert_eq!(extractor.extract(b"%PDF-1.4 garbage").unwrap_err(), ExtractError::Io);
     }
 
     #[test]
     fn display_is_fixed_text() {
-        assert_eq!(
-            ExtractError::Corrupt(DocKind::Pdf).to_string(),
-            "the Pdf file is damaged and could not be parsed"
-        );
+        assert_eq!(ExtractError::Corrupt(DocKind::Pdf).to_string(), "the Pdf file is damaged and could not be parsed");
     }
 }

@@ -55,11 +55,9 @@ pub(super) fn extract(bytes: &[u8], limits: &Limits) -> Result<Extracted, Extrac
             text.push_str(PAGE_SEPARATOR);
         }
         let mut output = PlainTextOutput::new(&mut text);
-        pdf_extract::output_doc_page(&document, &mut output, page_number).map_err(|error| {
-            match error {
-                OutputError::PdfError(ref e) => map_load_error(e),
-                _ => ExtractError::Corrupt(DocKind::Pdf),
-            }
+        pdf_extract::output_doc_page(&document, &mut output, page_number).map_err(|error| match error {
+            OutputError::PdfError(ref e) => map_load_error(e),
+            _ => ExtractError::Corrupt(DocKind::Pdf),
         })?;
         // Checked per page so a huge document stops early rather than at the end.
         check_text_size(&text, limits)?;
@@ -73,11 +71,7 @@ pub(super) fn extract(bytes: &[u8], limits: &Limits) -> Result<Extracted, Extrac
         // characters instead of text: scanning that would call the document clear.
         return Err(ExtractError::Corrupt(DocKind::Pdf));
     }
-    Ok(Extracted {
-        kind: DocKind::Pdf,
-        text,
-        pages: Some(page_count),
-    })
+    Ok(Extracted { kind: DocKind::Pdf, text, pages: Some(page_count) })
 }
 
 /// Whether extracted text is mostly not text: more than 1 in 100 of its visible characters
@@ -100,21 +94,12 @@ fn is_garbled(text: &str) -> bool {
 /// over. pdf-extract would otherwise skip, truncate or stop silently (see the
 /// module documentation). A page over the budget is [`ExtractError::ZipBomb`]:
 /// a few kilobytes of Flate data can expand to gigabytes.
-fn check_page_content(
-    document: &Document,
-    page_id: ObjectId,
-    limits: &Limits,
-) -> Result<(), ExtractError> {
+fn check_page_content(document: &Document, page_id: ObjectId, limits: &Limits) -> Result<(), ExtractError> {
     let corrupt = ExtractError::Corrupt(DocKind::Pdf);
     let mut content = Vec::new();
     for id in page_content_ids(document, page_id)? {
-        let stream = document
-            .get_object(id)
-            .and_then(Object::as_stream)
-            .map_err(|_| corrupt.clone())?;
-        let budget = limits
-            .max_unzipped_bytes
-            .saturating_sub(content.len() as u64);
+        let stream = document.get_object(id).and_then(Object::as_stream).map_err(|_| corrupt.clone())?;
+        let budget = limits.max_unzipped_bytes.saturating_sub(content.len() as u64);
         content.extend_from_slice(&decode_stream(stream, budget)?);
         // pdf-extract joins a page's streams the same way (lopdf's get_page_content).
         content.push(b'\n');
@@ -131,10 +116,7 @@ fn page_content_ids(document: &Document, page_id: ObjectId) -> Result<Vec<Object
     let corrupt = || ExtractError::Corrupt(DocKind::Pdf);
     let page = document.get_dictionary(page_id).map_err(|_| corrupt())?;
     let references = |items: &[Object]| {
-        items
-            .iter()
-            .map(|item| item.as_reference().map_err(|_| corrupt()))
-            .collect::<Result<Vec<_>, _>>()
+        items.iter().map(|item| item.as_reference().map_err(|_| corrupt())).collect::<Result<Vec<_>, _>>()
     };
     match page.get(b"Contents") {
         // No content at all: a blank page, which is not damage.
@@ -177,9 +159,7 @@ fn decode_stream(stream: &Stream, budget: u64) -> Result<Vec<u8>, ExtractError> 
 /// (as raw DEFLATE after the 2-byte header); a truncated or damaged one is not.
 fn inflate(data: &[u8], budget: u64) -> Result<Vec<u8>, ExtractError> {
     match inflate_to_end(data, true, budget) {
-        Err(ExtractError::Corrupt(_)) if data.len() > 2 => {
-            inflate_to_end(&data[2..], false, budget)
-        }
+        Err(ExtractError::Corrupt(_)) if data.len() > 2 => inflate_to_end(&data[2..], false, budget),
         result => result,
     }
 }
@@ -200,9 +180,8 @@ fn inflate_to_end(data: &[u8], zlib_header: bool, budget: u64) -> Result<Vec<u8>
         }
         let consumed = usize::try_from(inflater.total_in()).map_err(|_| corrupt())?;
         let produced = out.len();
-        let status = inflater
-            .decompress_vec(&data[consumed..], &mut out, FlushDecompress::None)
-            .map_err(|_| corrupt())?;
+        let status =
+            inflater.decompress_vec(&data[consumed..], &mut out, FlushDecompress::None).map_err(|_| corrupt())?;
         if status == Status::StreamEnd {
             return Ok(out);
         }
@@ -319,41 +298,23 @@ pub(super) mod tests {
     #[test]
     fn a_page_without_text_is_no_text_layer() {
         let bytes = pdf_bytes(&[None]);
-        assert_eq!(
-            extract_bytes(&bytes, &Limits::default()).unwrap_err(),
-            ExtractError::NoTextLayer
-        );
+        assert_eq!(extract_bytes(&bytes, &Limits::default()).unwrap_err(), ExtractError::NoTextLayer);
         let bytes = pdf_bytes(&[Some("   ")]);
-        assert_eq!(
-            extract_bytes(&bytes, &Limits::default()).unwrap_err(),
-            ExtractError::NoTextLayer
-        );
+        assert_eq!(extract_bytes(&bytes, &Limits::default()).unwrap_err(), ExtractError::NoTextLayer);
     }
 
     #[test]
     fn too_many_pages() {
         let bytes = pdf_bytes(&[Some("a"), Some("b"), Some("c")]);
-        let limits = Limits {
-            max_pages: 2,
-            ..Limits::default()
-        };
-        assert_eq!(
-            extract_bytes(&bytes, &limits).unwrap_err(),
-            ExtractError::TooManyPages
-        );
+        let limits = Limits { max_pages: 2, ..Limits::default() };
+        assert_eq!(extract_bytes(&bytes, &limits).unwrap_err(), ExtractError::TooManyPages);
     }
 
     #[test]
     fn text_limit_applies() {
         let bytes = pdf_bytes(&[Some("Hello hairyo")]);
-        let limits = Limits {
-            max_text_bytes: 4,
-            ..Limits::default()
-        };
-        assert_eq!(
-            extract_bytes(&bytes, &limits).unwrap_err(),
-            ExtractError::TooLarge
-        );
+        let limits = Limits { max_text_bytes: 4, ..Limits::default() };
+        assert_eq!(extract_bytes(&bytes, &limits).unwrap_err(), ExtractError::TooLarge);
     }
 
     #[test]
@@ -381,10 +342,7 @@ pub(super) mod tests {
             doc.save_to(&mut bytes).unwrap();
             bytes
         };
-        assert_eq!(
-            extract_bytes(&encrypt("secret"), &Limits::default()).unwrap_err(),
-            ExtractError::Encrypted
-        );
+        assert_eq!(extract_bytes(&encrypt("secret"), &Limits::default()).unwrap_err(), ExtractError::Encrypted);
         // An empty user password only restricts permissions: readers open it, and so do we.
         let got = extract_bytes(&encrypt(""), &Limits::default()).unwrap();
         assert_eq!(squash(&got.text), "Hello hairyo");
@@ -398,13 +356,7 @@ pub(super) mod tests {
             // lopdf can sometimes recover a truncated file; what matters is no panic
             // escapes and a failure is reported as a PDF failure.
             if let Err(error) = result {
-                assert!(
-                    matches!(
-                        error,
-                        ExtractError::Corrupt(DocKind::Pdf) | ExtractError::NoTextLayer
-                    ),
-                    "{error:?}"
-                );
+                assert!(matches!(error, ExtractError::Corrupt(DocKind::Pdf) | ExtractError::NoTextLayer), "{error:?}");
             }
         }
         assert_eq!(
@@ -423,10 +375,7 @@ pub(super) mod tests {
         if let Some(filter) = filter {
             dict.set("Filter", Object::Name(filter.as_bytes().to_vec()));
         }
-        doc.objects.insert(
-            content_id,
-            Object::Stream(Stream::new(dict, content.to_vec())),
-        );
+        doc.objects.insert(content_id, Object::Stream(Stream::new(dict, content.to_vec())));
         doc
     }
 
@@ -438,8 +387,7 @@ pub(super) mod tests {
 
     fn zlib(data: &[u8]) -> Vec<u8> {
         use std::io::Write;
-        let mut encoder =
-            flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+        let mut encoder = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
         encoder.write_all(data).unwrap();
         encoder.finish().unwrap()
     }
@@ -465,17 +413,12 @@ pub(super) mod tests {
         // pdf-extract would read the operators before the cut and say nothing.
         let mut ops = HELLO_OPS.to_vec();
         for i in 0..200 {
-            ops.extend_from_slice(
-                format!(" BT /F1 12 Tf 72 {} Td (line {i}) Tj ET", 600 - i).as_bytes(),
-            );
+            ops.extend_from_slice(format!(" BT /F1 12 Tf 72 {} Td (line {i}) Tj ET", 600 - i).as_bytes());
         }
         let compressed = zlib(&ops);
         let cut = &compressed[..compressed.len() / 2];
         let bytes = save(&mut pdf_with_content(cut, Some("FlateDecode")));
-        assert_eq!(
-            extract_bytes(&bytes, &Limits::default()).unwrap_err(),
-            ExtractError::Corrupt(DocKind::Pdf)
-        );
+        assert_eq!(extract_bytes(&bytes, &Limits::default()).unwrap_err(), ExtractError::Corrupt(DocKind::Pdf));
     }
 
     #[test]
@@ -484,10 +427,7 @@ pub(super) mod tests {
         let mut ops = HELLO_OPS.to_vec();
         ops.extend_from_slice(b" BT <4E0Z> Tj ET BT (after the damage) Tj ET");
         let bytes = save(&mut pdf_with_content(&ops, None));
-        assert_eq!(
-            extract_bytes(&bytes, &Limits::default()).unwrap_err(),
-            ExtractError::Corrupt(DocKind::Pdf)
-        );
+        assert_eq!(extract_bytes(&bytes, &Limits::default()).unwrap_err(), ExtractError::Corrupt(DocKind::Pdf));
     }
 
     #[test]
@@ -496,10 +436,7 @@ pub(super) mod tests {
         let page_id = *doc.get_pages().values().next().unwrap();
         let content_id = doc.get_page_contents(page_id)[0];
         // The stream replaced by a plain dictionary: lopdf lists no content.
-        doc.objects.insert(
-            content_id,
-            Object::Dictionary(dictionary! { "Length" => 10 }),
-        );
+        doc.objects.insert(content_id, Object::Dictionary(dictionary! { "Length" => 10 }));
         assert_eq!(
             extract_bytes(&save(&mut doc), &Limits::default()).unwrap_err(),
             ExtractError::Corrupt(DocKind::Pdf)
@@ -516,19 +453,10 @@ pub(super) mod tests {
     fn a_content_stream_bomb_is_refused_within_the_budget() {
         let spaces = vec![b' '; 4 << 20];
         let bytes = save(&mut pdf_with_content(&zlib(&spaces), Some("FlateDecode")));
-        let limits = Limits {
-            max_unzipped_bytes: 1 << 20,
-            ..Limits::default()
-        };
-        assert_eq!(
-            extract_bytes(&bytes, &limits).unwrap_err(),
-            ExtractError::ZipBomb
-        );
+        let limits = Limits { max_unzipped_bytes: 1 << 20, ..Limits::default() };
+        assert_eq!(extract_bytes(&bytes, &limits).unwrap_err(), ExtractError::ZipBomb);
         // Within the budget it is merely a page without text.
-        assert_eq!(
-            extract_bytes(&bytes, &Limits::default()).unwrap_err(),
-            ExtractError::NoTextLayer
-        );
+        assert_eq!(extract_bytes(&bytes, &Limits::default()).unwrap_err(), ExtractError::NoTextLayer);
     }
 
     proptest! {

@@ -130,20 +130,10 @@ mod tests {
         for magic in BINARY_MAGICS {
             let mut bytes = magic.to_vec();
             bytes.extend_from_slice(b"some more bytes here");
-            assert_eq!(
-                sniff(&bytes),
-                Err(ExtractError::UnsupportedType),
-                "{magic:?}"
-            );
+            assert_eq!(sniff(&bytes), Err(ExtractError::UnsupportedType), "{magic:?}");
         }
-        assert_eq!(
-            sniff(b"RIFF\x10\x00\x00\x00WEBPVP8 "),
-            Err(ExtractError::UnsupportedType)
-        );
-        assert_eq!(
-            sniff(b"BM\x36\x00\x0c\x00\x00\x00\x00\x00\x36"),
-            Err(ExtractError::UnsupportedType)
-        );
+        assert_eq!(sniff(b"RIFF\x10\x00\x00\x00WEBPVP8 "), Err(ExtractError::UnsupportedType));
+        assert_eq!(sniff(b"BM\x36\x00\x0c\x00\x00\x00\x00\x00\x36"), Err(ExtractError::UnsupportedType));
         assert_eq!(sniff(b"BMW 320i"), Ok(DocKind::Text));
         assert_eq!(sniff(b"abc\x00def"), Err(ExtractError::UnsupportedType));
     }

@@ -29,11 +29,7 @@ pub(super) fn extract(bytes: &[u8], limits: &Limits) -> Result<Extracted, Extrac
         return Err(ExtractError::UnsupportedType);
     }
     check_text_size(&text, limits)?;
-    Ok(Extracted {
-        kind: DocKind::Text,
-        text: text.into_owned(),
-        pages: None,
-    })
+    Ok(Extracted { kind: DocKind::Text, text: text.into_owned(), pages: None })
 }
 
 /// Decodes `bytes` strictly, stripping a BOM if there is one.
@@ -62,38 +58,22 @@ fn decode_legacy_japanese(bytes: &[u8]) -> Result<Cow<'_, str>, ExtractError> {
     let mut detector = chardetng::EncodingDetector::new();
     detector.feed(bytes, true);
     let guess = detector.guess(Some(b"jp"), false);
-    let order: [&'static Encoding; 2] = if guess == EUC_JP {
-        [EUC_JP, SHIFT_JIS]
-    } else {
-        [SHIFT_JIS, EUC_JP]
-    };
-    order
-        .into_iter()
-        .find_map(|encoding| decode_strict(encoding, bytes).ok())
-        .ok_or(ExtractError::Undecodable)
+    let order: [&'static Encoding; 2] = if guess == EUC_JP { [EUC_JP, SHIFT_JIS] } else { [SHIFT_JIS, EUC_JP] };
+    order.into_iter().find_map(|encoding| decode_strict(encoding, bytes).ok()).ok_or(ExtractError::Undecodable)
 }
 
 /// Decodes without BOM sniffing and without replacement characters.
-fn decode_strict<'a>(
-    encoding: &'static Encoding,
-    bytes: &'a [u8],
-) -> Result<Cow<'a, str>, ExtractError> {
+fn decode_strict<'a>(encoding: &'static Encoding, bytes: &'a [u8]) -> Result<Cow<'a, str>, ExtractError> {
     if encoding == UTF_8 {
-        return std::str::from_utf8(bytes)
-            .map(Cow::Borrowed)
-            .map_err(|_| ExtractError::Undecodable);
+        return std::str::from_utf8(bytes).map(Cow::Borrowed).map_err(|_| ExtractError::Undecodable);
     }
-    encoding
-        .decode_without_bom_handling_and_without_replacement(bytes)
-        .ok_or(ExtractError::Undecodable)
+    encoding.decode_without_bom_handling_and_without_replacement(bytes).ok_or(ExtractError::Undecodable)
 }
 
 /// Whether 7-bit `bytes` switch into a JIS X 0208 / 0212 / JIS-Roman set.
 fn is_iso_2022_jp(bytes: &[u8]) -> bool {
     const ESCAPES: [&[u8]; 4] = [b"\x1b$B", b"\x1b$@", b"\x1b(J", b"\x1b$(D"];
-    ESCAPES
-        .iter()
-        .any(|escape| super::sniff::contains(bytes, escape))
+    ESCAPES.iter().any(|escape| super::sniff::contains(bytes, escape))
 }
 
 /// Whether decoded text is really binary data: a NUL anywhere, or more than
@@ -129,10 +109,7 @@ mod tests {
     fn utf8_is_kept_as_is() {
         let got = extract_default(SAMPLE.as_bytes()).unwrap();
         assert_eq!(got.kind, DocKind::Text);
-        assert_eq!(
-            got.text, SAMPLE,
-            "CRLF must survive: offsets refer to this text"
-        );
+        assert_eq!(got.text, SAMPLE, "CRLF must survive: offsets refer to this text");
         assert_eq!(got.pages, None);
     }
 
@@ -175,12 +152,7 @@ mod tests {
         for text in ["病歴", "障害者手帳を所持", "カタカナ"] {
             for encoding in [SHIFT_JIS, EUC_JP] {
                 let (bytes, _, _) = encoding.encode(text);
-                assert_eq!(
-                    extract_default(&bytes).unwrap().text,
-                    text,
-                    "{}",
-                    encoding.name()
-                );
+                assert_eq!(extract_default(&bytes).unwrap().text, text, "{}", encoding.name());
             }
         }
     }
@@ -188,42 +160,18 @@ mod tests {
     #[test]
     fn undecodable_and_binary() {
         // Not UTF-8, not Shift_JIS (0x80 and 0xA0 are invalid leads there), not EUC-JP.
-        assert_eq!(
-            extract_default(b"\x80\xA0\x80\xA0\xFF").unwrap_err(),
-            ExtractError::Undecodable
-        );
-        assert_eq!(
-            extract_default(b"\x01\x02\x03abc").unwrap_err(),
-            ExtractError::UnsupportedType
-        );
-        assert_eq!(
-            extract_default(b"a\tb\x0cc\r\n").unwrap().text,
-            "a\tb\x0cc\r\n"
-        );
+        assert_eq!(extract_default(b"\x80\xA0\x80\xA0\xFF").unwrap_err(), ExtractError::Undecodable);
+        assert_eq!(extract_default(b"\x01\x02\x03abc").unwrap_err(), ExtractError::UnsupportedType);
+        assert_eq!(extract_default(b"a\tb\x0cc\r\n").unwrap().text, "a\tb\x0cc\r\n");
     }
 
     #[test]
     fn blank_and_too_large() {
-        assert_eq!(
-            extract_default(" \u{3000}\n".as_bytes()).unwrap_err(),
-            ExtractError::Empty
-        );
-        assert_eq!(
-            extract_default(b"\xEF\xBB\xBF").unwrap_err(),
-            ExtractError::Empty
-        );
-        let limits = Limits {
-            max_text_bytes: 8,
-            ..Limits::default()
-        };
-        assert_eq!(
-            extract("123456789".as_bytes(), &limits).unwrap_err(),
-            ExtractError::TooLarge
-        );
-        assert_eq!(
-            extract("12345678".as_bytes(), &limits).unwrap().text,
-            "12345678"
-        );
+        assert_eq!(extract_default(" \u{3000}\n".as_bytes()).unwrap_err(), ExtractError::Empty);
+        assert_eq!(extract_default(b"\xEF\xBB\xBF").unwrap_err(), ExtractError::Empty);
+        let limits = Limits { max_text_bytes: 8, ..Limits::default() };
+        assert_eq!(extract("123456789".as_bytes(), &limits).unwrap_err(), ExtractError::TooLarge);
+        assert_eq!(extract("12345678".as_bytes(), &limits).unwrap().text, "12345678");
     }
 
     proptest! {

@@ -29,7 +29,10 @@ async fn me(AuthUser(user): AuthUser) -> Json<crate::review::User> {
 async fn export(State(state): State<AppState>, AuthUser(user): AuthUser) -> Result<Response, ApiError> {
     let data = state.service.export(&user).await?;
     Ok((
-        [(axum::http::header::CONTENT_DISPOSITION, "attachment; filename=\"hairyo-export.json\""), (axum::http::header::CACHE_CONTROL, "no-store")],
+        [
+            (axum::http::header::CONTENT_DISPOSITION, "attachment; filename=\"hairyo-export.json\""),
+            (axum::http::header::CACHE_CONTROL, "no-store"),
+        ],
         Json(data),
     )
         .into_response())
@@ -57,7 +60,8 @@ async fn create_user(
 ) -> Result<Response, ApiError> {
     user.require(&[Role::Admin])?;
     let Json(req) = body.map_err(|_| ApiError::from(ServiceError::Invalid("invalid_body", json!({}))))?;
-    let role = Role::from_id(&req.role).ok_or_else(|| ApiError::from(ServiceError::Invalid("invalid_role", json!({}))))?;
+    let role =
+        Role::from_id(&req.role).ok_or_else(|| ApiError::from(ServiceError::Invalid("invalid_role", json!({}))))?;
     let (created, token) = state.service.create_user(Some(&user), &req.name, role).await?;
     Ok((StatusCode::CREATED, Json(json!({ "user": created, "token": token }))).into_response())
 }
@@ -78,7 +82,11 @@ fn default_limit() -> i64 {
     200
 }
 
-async fn audit(State(state): State<AppState>, AuthUser(user): AuthUser, Query(q): Query<AuditQuery>) -> Result<Response, ApiError> {
+async fn audit(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    Query(q): Query<AuditQuery>,
+) -> Result<Response, ApiError> {
     Ok(Json(json!({ "entries": state.service.audit_log(&user, q.after, q.limit).await? })).into_response())
 }
 

@@ -65,7 +65,11 @@ async fn upload(
     // Not multipart/form-data (or no boundary): a JSON error like every other, not axum's
     // plain-text 400.
     let multipart = multipart.map_err(|_| {
-        ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "multipart_required", "multipart/form-data の file フィールドでアップロードしてください")
+        ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "multipart_required",
+            "multipart/form-data の file フィールドでアップロードしてください",
+        )
     })?;
     let (name, bytes) = read_file(multipart, state.max_upload_bytes).await?;
     let uploaded = state.service.upload(&user, &name, bytes).await?;
@@ -76,11 +80,19 @@ async fn list(State(state): State<AppState>, AuthUser(user): AuthUser) -> Result
     Ok(Json(json!({ "documents": state.service.list(&user).await? })).into_response())
 }
 
-async fn show(State(state): State<AppState>, AuthUser(user): AuthUser, Path(id): Path<String>) -> Result<Response, ApiError> {
+async fn show(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
     Ok(Json(state.service.get(&user, &id).await?).into_response())
 }
 
-async fn content(State(state): State<AppState>, AuthUser(user): AuthUser, Path(id): Path<String>) -> Result<Response, ApiError> {
+async fn content(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
     let (bytes, kind) = state.service.content(&user, &id).await?;
     let mime = match kind.as_deref() {
         Some("pdf") => "application/pdf",
@@ -111,15 +123,27 @@ async fn consent(
     Ok((StatusCode::CREATED, Json(consent)).into_response())
 }
 
-async fn withdraw(State(state): State<AppState>, AuthUser(user): AuthUser, Path(id): Path<String>) -> Result<Response, ApiError> {
+async fn withdraw(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
     Ok(Json(state.service.withdraw(&user, &id).await?).into_response())
 }
 
-async fn redact(State(state): State<AppState>, AuthUser(user): AuthUser, Path(id): Path<String>) -> Result<Response, ApiError> {
+async fn redact(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
     Ok((StatusCode::CREATED, Json(state.service.redact(&user, &id).await?)).into_response())
 }
 
-async fn erase(State(state): State<AppState>, AuthUser(user): AuthUser, Path(id): Path<String>) -> Result<Response, ApiError> {
+async fn erase(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
     state.service.erase(&user, &id).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -33,13 +33,21 @@ impl From<ServiceError> for ApiError {
         use ServiceError as E;
         match e {
             E::Unauthenticated => ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", "認証が必要です"),
-            E::Forbidden("quarantined") => ApiError::new(StatusCode::FORBIDDEN, "quarantined", "この書類は本人の同意があるまで閲覧できません"),
-            E::Forbidden("suspended") => ApiError::new(StatusCode::FORBIDDEN, "suspended", "本人の申し出により利用が停止されています"),
-            E::Forbidden("own_document") => ApiError::new(StatusCode::FORBIDDEN, "own_document", "自分の書類は審査できません"),
+            E::Forbidden("quarantined") => {
+                ApiError::new(StatusCode::FORBIDDEN, "quarantined", "この書類は本人の同意があるまで閲覧できません")
+            }
+            E::Forbidden("suspended") => {
+                ApiError::new(StatusCode::FORBIDDEN, "suspended", "本人の申し出により利用が停止されています")
+            }
+            E::Forbidden("own_document") => {
+                ApiError::new(StatusCode::FORBIDDEN, "own_document", "自分の書類は審査できません")
+            }
             E::Forbidden(_) => ApiError::new(StatusCode::FORBIDDEN, "forbidden", "この操作の権限がありません"),
             E::NotFound => ApiError::new(StatusCode::NOT_FOUND, "not_found", "見つかりません"),
             E::Conflict(code) => ApiError::new(StatusCode::CONFLICT, code, conflict_message(code)),
-            E::Invalid(code, detail) => ApiError { status: StatusCode::UNPROCESSABLE_ENTITY, code, message: invalid_message(code), detail },
+            E::Invalid(code, detail) => {
+                ApiError { status: StatusCode::UNPROCESSABLE_ENTITY, code, message: invalid_message(code), detail }
+            }
             E::MyNumber(locations) => ApiError {
                 status: StatusCode::UNPROCESSABLE_ENTITY,
                 code: "my_number_refused",
@@ -47,7 +55,11 @@ impl From<ServiceError> for ApiError {
                 detail: json!({ "locations": locations }),
             },
             E::TooLarge => ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", "ファイルが大きすぎます"),
-            E::UnsupportedType => ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_type", "PDF、Word（DOCX）、テキストのいずれかをアップロードしてください"),
+            E::UnsupportedType => ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_type",
+                "PDF、Word（DOCX）、テキストのいずれかをアップロードしてください",
+            ),
             E::Empty => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "empty", "ファイルが空です"),
             E::Store(e) => {
                 tracing::error!(code = e.code(), "storage failure");
@@ -59,7 +71,9 @@ impl From<ServiceError> for ApiError {
 
 fn conflict_message(code: &str) -> &'static str {
     match code {
-        "unscannable" => "読み取れなかった書類には同意できません。削除して、テキストを含むファイルを再度アップロードしてください",
+        "unscannable" => {
+            "読み取れなかった書類には同意できません。削除して、テキストを含むファイルを再度アップロードしてください"
+        }
         "my_number" => "マイナンバーを含む書類には同意できません。マスキングまたは削除を選んでください",
         "already_withdrawn" => "この同意は既に撤回されています",
         _ => "現在の状態ではこの操作はできません",

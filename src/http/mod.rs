@@ -13,7 +13,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use axum::Router;
-use axum::extract::{FromRequestParts, MatchedPath, Request, State};
+use axum::extract::{FromRequestParts, MatchedPath, Request};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::middleware::{self, Next};
@@ -73,13 +73,15 @@ pub fn app(state: AppState) -> Router {
 
 async fn record_request(req: Request, next: Next) -> Response {
     let started = Instant::now();
-    let route = req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned()).unwrap_or_else(|| "unmatched".into());
+    let route =
+        req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned()).unwrap_or_else(|| "unmatched".into());
     let method = req.method().to_string();
     let response = next.run(req).await;
     let status = response.status().as_u16().to_string();
     let seconds = started.elapsed().as_secs_f64();
     metrics::counter!("hairyo_http_requests_total", "method" => method.clone(), "route" => route.clone(), "status" => status.clone()).increment(1);
-    metrics::histogram!("hairyo_http_request_seconds", "method" => method.clone(), "route" => route.clone()).record(seconds);
+    metrics::histogram!("hairyo_http_request_seconds", "method" => method.clone(), "route" => route.clone())
+        .record(seconds);
     tracing::info!(%method, %route, %status, ms = (seconds * 1000.0) as u64, "request");
     response
 }
@@ -105,6 +107,3 @@ impl FromRequestParts<AppState> for AuthUser {
 pub(crate) fn user_agent(headers: &axum::http::HeaderMap) -> Option<String> {
     headers.get(axum::http::header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_owned)
 }
-
-#[allow(dead_code)]
-fn _assert_state(_: State<AppState>) {}

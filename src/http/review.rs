@@ -22,12 +22,20 @@ struct QueueQuery {
     category: Option<String>,
 }
 
-async fn queue(State(state): State<AppState>, AuthUser(user): AuthUser, Query(q): Query<QueueQuery>) -> Result<Response, ApiError> {
+async fn queue(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    Query(q): Query<QueueQuery>,
+) -> Result<Response, ApiError> {
     let category = q.category.filter(|c| !c.is_empty());
     Ok(Json(json!({ "items": state.service.queue(&user, category.as_deref()).await? })).into_response())
 }
 
-async fn finding(State(state): State<AppState>, AuthUser(user): AuthUser, Path(id): Path<String>) -> Result<Response, ApiError> {
+async fn finding(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
     let (finding, document_id) = state.service.finding(&user, &id).await?;
     Ok(Json(json!({ "finding": finding, "document_id": document_id })).into_response())
 }
@@ -38,6 +46,7 @@ async fn review(
     Path(id): Path<String>,
     body: Result<Json<ReviewRequest>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Response, ApiError> {
-    let Json(req) = body.map_err(|_| ApiError::from(crate::review::ServiceError::Invalid("invalid_body", json!({}))))?;
+    let Json(req) =
+        body.map_err(|_| ApiError::from(crate::review::ServiceError::Invalid("invalid_body", json!({}))))?;
     Ok(Json(state.service.review(&user, &id, req).await?).into_response())
 }

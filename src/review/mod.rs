@@ -142,7 +142,9 @@ impl Service {
     /// Every user (admin).
     pub async fn users(&self, actor: &User) -> Result<Vec<User>> {
         actor.require(&[Role::Admin])?;
-        let rows = sqlx::query("SELECT id, name, role, suspended_at FROM users ORDER BY created_at").fetch_all(&self.store.pool).await?;
+        let rows = sqlx::query("SELECT id, name, role, suspended_at FROM users ORDER BY created_at")
+            .fetch_all(&self.store.pool)
+            .await?;
         rows.iter().map(User::from_row).collect()
     }
 
@@ -155,7 +157,8 @@ impl Service {
         let pipeline = self.pipeline.clone();
         let scanned = {
             let bytes = bytes.clone();
-            tokio::time::timeout(self.scan_timeout, tokio::task::spawn_blocking(move || pipeline.scan_bytes(&bytes))).await
+            tokio::time::timeout(self.scan_timeout, tokio::task::spawn_blocking(move || pipeline.scan_bytes(&bytes)))
+                .await
         };
         let report = match scanned {
             Ok(Ok(report)) => report,
@@ -325,11 +328,13 @@ impl Service {
     // ---- reading ------------------------------------------------------------------------
 
     async fn document_row(&self, id: &str) -> Result<DocumentRow> {
-        let row = sqlx::query(&format!("SELECT {DOC_COLUMNS} FROM documents d JOIN users u ON u.id = d.owner_id WHERE d.id = $1"))
-            .bind(id)
-            .fetch_optional(&self.store.pool)
-            .await?
-            .ok_or(ServiceError::NotFound)?;
+        let row = sqlx::query(&format!(
+            "SELECT {DOC_COLUMNS} FROM documents d JOIN users u ON u.id = d.owner_id WHERE d.id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(&self.store.pool)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
         let doc = DocumentRow::from_row(&row)?;
         if doc.meta.status == DocStatus::Erased {
             return Err(ServiceError::NotFound);
@@ -353,9 +358,24 @@ impl Service {
     /// suspended use; for admins every document. Metadata only.
     pub async fn list(&self, actor: &User) -> Result<Vec<DocumentMeta>> {
         let (sql, bind_owner) = match actor.role {
-            Role::Candidate => (format!("SELECT {DOC_COLUMNS} FROM documents d JOIN users u ON u.id = d.owner_id WHERE d.owner_id = $1 AND d.status <> 'erased' ORDER BY d.created_at"), true),
-            Role::Advisor => (format!("SELECT {DOC_COLUMNS} FROM documents d JOIN users u ON u.id = d.owner_id WHERE d.status <> 'erased' AND u.suspended_at IS NULL ORDER BY d.created_at"), false),
-            Role::Admin => (format!("SELECT {DOC_COLUMNS} FROM documents d JOIN users u ON u.id = d.owner_id WHERE d.status <> 'erased' ORDER BY d.created_at"), false),
+            Role::Candidate => (
+                format!(
+                    "SELECT {DOC_COLUMNS} FROM documents d JOIN users u ON u.id = d.owner_id WHERE d.owner_id = $1 AND d.status <> 'erased' ORDER BY d.created_at"
+                ),
+                true,
+            ),
+            Role::Advisor => (
+                format!(
+                    "SELECT {DOC_COLUMNS} FROM documents d JOIN users u ON u.id = d.owner_id WHERE d.status <> 'erased' AND u.suspended_at IS NULL ORDER BY d.created_at"
+                ),
+                false,
+            ),
+            Role::Admin => (
+                format!(
+                    "SELECT {DOC_COLUMNS} FROM documents d JOIN users u ON u.id = d.owner_id WHERE d.status <> 'erased' ORDER BY d.created_at"
+                ),
+                false,
+            ),
         };
         let mut q = sqlx::query(&sql);
         if bind_owner {
@@ -392,10 +412,12 @@ impl Service {
     }
 
     async fn finding_rows(&self, doc_id: &str) -> Result<Vec<FindingRow>> {
-        let rows = sqlx::query(&format!("SELECT {FINDING_COLUMNS} FROM findings WHERE document_id = $1 ORDER BY start_byte, end_byte"))
-            .bind(doc_id)
-            .fetch_all(&self.store.pool)
-            .await?;
+        let rows = sqlx::query(&format!(
+            "SELECT {FINDING_COLUMNS} FROM findings WHERE document_id = $1 ORDER BY start_byte, end_byte"
+        ))
+        .bind(doc_id)
+        .fetch_all(&self.store.pool)
+        .await?;
         rows.iter().map(FindingRow::from_row).collect()
     }
 
@@ -491,7 +513,14 @@ impl Service {
     }
 
     /// Records the candidate's explicit consent and releases the document.
-    pub async fn consent(&self, actor: &User, id: &str, req: ConsentRequest, user_agent: Option<&str>, method: &str) -> Result<Consent> {
+    pub async fn consent(
+        &self,
+        actor: &User,
+        id: &str,
+        req: ConsentRequest,
+        user_agent: Option<&str>,
+        method: &str,
+    ) -> Result<Consent> {
         actor.require(&[Role::Candidate])?;
         let doc = self.visible_document(actor, id).await?;
         if doc.meta.reason.as_deref() == Some("unscannable") {
@@ -514,7 +543,8 @@ impl Service {
         if !missing.is_empty() {
             return Err(ServiceError::Invalid("consent_incomplete", json!({ "missing": missing })));
         }
-        let purposes: Vec<String> = req.purposes.iter().map(|p| p.trim().to_string()).filter(|p| !p.is_empty()).collect();
+        let purposes: Vec<String> =
+            req.purposes.iter().map(|p| p.trim().to_string()).filter(|p| !p.is_empty()).collect();
         if purposes.is_empty() || purposes.iter().any(|p| p.chars().count() > 200) {
             return Err(ServiceError::Invalid("purposes_required", json!({})));
         }
@@ -735,7 +765,11 @@ impl Service {
             .bind(now())
             .execute(&mut *tx.tx)
             .await?;
-        sqlx::query("UPDATE findings SET review_state = $1 WHERE id = $2").bind(decision).bind(finding_id).execute(&mut *tx.tx).await?;
+        sqlx::query("UPDATE findings SET review_state = $1 WHERE id = $2")
+            .bind(decision)
+            .bind(finding_id)
+            .execute(&mut *tx.tx)
+            .await?;
         // Re-read inside the transaction: holding findings that are not false positives.
         let holding: i64 = sqlx::query(
             "SELECT COUNT(*) FROM findings WHERE document_id = $1 AND review_state <> 'false_positive' AND category IN \
@@ -759,7 +793,11 @@ impl Service {
             detail: json!({ "finding": finding_id, "category": f.category.id(), "decision": decision, "released": release }),
         });
         tx.commit().await?;
-        Ok(ReviewOutcome { finding_id: finding_id.to_string(), decision: decision.to_string(), document_released: release })
+        Ok(ReviewOutcome {
+            finding_id: finding_id.to_string(),
+            decision: decision.to_string(),
+            document_released: release,
+        })
     }
 
     // ---- redaction and erasure ----------------------------------------------------------
@@ -774,7 +812,8 @@ impl Service {
         let rows = self.finding_rows(id).await?;
         let mut masked = text.clone();
         // Replace from the end so earlier offsets stay valid; one ■ per character.
-        let mut spans: Vec<(usize, usize)> = rows.iter().filter(|f| f.review_state != "false_positive").map(|f| (f.start, f.end)).collect();
+        let mut spans: Vec<(usize, usize)> =
+            rows.iter().filter(|f| f.review_state != "false_positive").map(|f| (f.start, f.end)).collect();
         spans.sort_unstable();
         spans.dedup();
         for (s, e) in spans.into_iter().rev() {
@@ -798,11 +837,14 @@ impl Service {
         let bytes = masked.into_bytes();
         self.store.blobs.put(&new, "original", &new_key.seal(&bytes, &new, "original"))?;
         self.store.blobs.put(&new, "text", &new_key.seal(report.text.as_bytes(), &new, "text"))?;
-        let name = format!("{}（マスキング済み）.txt", self.open_name(&doc).unwrap_or_default().trim_end_matches(".txt"));
+        let name =
+            format!("{}（マスキング済み）.txt", self.open_name(&doc).unwrap_or_default().trim_end_matches(".txt"));
         let mut tx = self.store.begin().await?;
         let mut report = report;
         report.kind = Some(crate::extract::DocKind::Text);
-        let findings = self.insert_document(&mut tx, actor, &new, &new_key, &name, &bytes, &report, status, reason, true, Some(id)).await?;
+        let findings = self
+            .insert_document(&mut tx, actor, &new, &new_key, &name, &bytes, &report, status, reason, true, Some(id))
+            .await?;
         erase_in_tx(&mut tx, id).await?;
         tx.audit(Audit {
             actor_id: Some(actor.id.clone()),
@@ -820,7 +862,14 @@ impl Service {
         });
         tx.commit().await?;
         let _ = self.store.blobs.remove(id);
-        Ok(Uploaded { id: new, status, reason: reason.map(str::to_string), verdict: report.status, error: None, findings })
+        Ok(Uploaded {
+            id: new,
+            status,
+            reason: reason.map(str::to_string),
+            verdict: report.status,
+            error: None,
+            findings,
+        })
     }
 
     /// Erases a document: its data key is destroyed (crypto-erasure), its findings deleted,
@@ -904,7 +953,13 @@ impl Service {
             .map(|r| crate::store::AuditEntry::from_row(r).map_err(ServiceError::from))
             .collect::<Result<Vec<_>>>()?;
         let mut tx = self.store.begin().await?;
-        tx.audit(Audit { actor_id: Some(actor.id.clone()), action: "export", document_id: None, subject_id: Some(actor.id.clone()), detail: json!({}) });
+        tx.audit(Audit {
+            actor_id: Some(actor.id.clone()),
+            action: "export",
+            document_id: None,
+            subject_id: Some(actor.id.clone()),
+            detail: json!({}),
+        });
         tx.commit().await?;
         Ok(json!({
             "user": actor,
@@ -923,8 +978,18 @@ impl Service {
     pub async fn suspend(&self, actor: &User) -> Result<()> {
         actor.require(&[Role::Candidate])?;
         let mut tx = self.store.begin().await?;
-        sqlx::query("UPDATE users SET suspended_at = $1 WHERE id = $2 AND suspended_at IS NULL").bind(now()).bind(&actor.id).execute(&mut *tx.tx).await?;
-        tx.audit(Audit { actor_id: Some(actor.id.clone()), action: "suspend", document_id: None, subject_id: Some(actor.id.clone()), detail: json!({}) });
+        sqlx::query("UPDATE users SET suspended_at = $1 WHERE id = $2 AND suspended_at IS NULL")
+            .bind(now())
+            .bind(&actor.id)
+            .execute(&mut *tx.tx)
+            .await?;
+        tx.audit(Audit {
+            actor_id: Some(actor.id.clone()),
+            action: "suspend",
+            document_id: None,
+            subject_id: Some(actor.id.clone()),
+            detail: json!({}),
+        });
         tx.commit().await?;
         Ok(())
     }
@@ -936,7 +1001,11 @@ impl Service {
         actor.require(&[Role::Advisor])?;
         let recipient = req.recipient.trim();
         let purpose = req.purpose.trim();
-        if recipient.is_empty() || purpose.is_empty() || recipient.chars().count() > 200 || purpose.chars().count() > 200 {
+        if recipient.is_empty()
+            || purpose.is_empty()
+            || recipient.chars().count() > 200
+            || purpose.chars().count() > 200
+        {
             return Err(ServiceError::Invalid("recipient_and_purpose_required", json!({})));
         }
         let doc = self.visible_document(actor, id).await?;
@@ -1003,7 +1072,8 @@ impl Service {
         )
         .fetch_all(&self.store.pool)
         .await?;
-        let status_rows = sqlx::query("SELECT status, COUNT(*) FROM documents GROUP BY status").fetch_all(&self.store.pool).await?;
+        let status_rows =
+            sqlx::query("SELECT status, COUNT(*) FROM documents GROUP BY status").fetch_all(&self.store.pool).await?;
         let suppress = |n: i64| if n < 5 { serde_json::Value::Null } else { json!(n) };
         let mut categories = serde_json::Map::new();
         for c in Category::ALL {
@@ -1073,7 +1143,8 @@ pub const CONTEXT_CHARS: usize = 30;
 
 fn context_window(text: &str, start: usize, end: usize) -> Context {
     let (start, end) = (start.min(text.len()), end.min(text.len()));
-    let before: String = text[..start].chars().rev().take(CONTEXT_CHARS).collect::<Vec<_>>().into_iter().rev().collect();
+    let before: String =
+        text[..start].chars().rev().take(CONTEXT_CHARS).collect::<Vec<_>>().into_iter().rev().collect();
     let span: String = text[start..end].chars().take(CONTEXT_CHARS * 2).collect();
     let after: String = text[end..].chars().take(CONTEXT_CHARS).collect();
     Context { before, span, after }

@@ -174,7 +174,8 @@ impl DocumentRow {
     }
 }
 
-pub(crate) const FINDING_COLUMNS: &str = "id, document_id, category, start_byte, end_byte, confidence, rule, review_state, created_at";
+pub(crate) const FINDING_COLUMNS: &str =
+    "id, document_id, category, start_byte, end_byte, confidence, rule, review_state, created_at";
 
 pub(crate) struct FindingRow {
     pub id: String,
@@ -321,8 +322,7 @@ pub struct ConsentRequest {
     pub notice_version: String,
 }
 
-pub(crate) const CONSENT_COLUMNS: &str =
-    "c.id, c.document_id, c.categories, c.purposes, c.notice_version, c.notice_sha256, c.method, c.user_agent, c.created_at, w.created_at";
+pub(crate) const CONSENT_COLUMNS: &str = "c.id, c.document_id, c.categories, c.purposes, c.notice_version, c.notice_sha256, c.method, c.user_agent, c.created_at, w.created_at";
 
 /// A recorded consent.
 #[derive(Debug, Clone, Serialize)]

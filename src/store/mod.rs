@@ -148,13 +148,16 @@ impl Store {
                     .connect_with(options)
                     .await?
             }
-            Backend::Postgres => AnyPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(30)).connect(&url).await?,
+            Backend::Postgres => {
+                AnyPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(30)).connect(&url).await?
+            }
         };
         match backend {
             Backend::Sqlite => SQLITE_MIGRATIONS.run(&pool).await?,
             Backend::Postgres => POSTGRES_MIGRATIONS.run(&pool).await?,
         }
-        let keys = Arc::new(MasterKey::load_or_create(config.master_key.as_deref(), &config.data_dir.join("master.key"))?);
+        let keys =
+            Arc::new(MasterKey::load_or_create(config.master_key.as_deref(), &config.data_dir.join("master.key"))?);
         let blobs = Blobs::open(config.data_dir.join("blobs"))?;
         Ok(Self { pool, backend, blobs, keys })
     }
@@ -200,9 +203,9 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         let mut prev = GENESIS.to_string();
-        let mut expected_seq = 1;
         let mut head_matches = hs == 0 && hh == GENESIS;
-        for row in &rows {
+        for (i, row) in rows.iter().enumerate() {
+            let expected_seq = i as i64 + 1;
             let e = AuditEntry::from_row(row)?;
             if e.seq != expected_seq {
                 return Ok(Err(AuditBreak { seq: e.seq, why: "sequence gap" }));
@@ -217,7 +220,6 @@ impl Store {
                 head_matches = e.hash == hh;
             }
             prev = e.hash.clone();
-            expected_seq += 1;
         }
         if !head_matches {
             return Ok(Err(AuditBreak { seq: hs, why: "head does not match the last entry" }));
@@ -374,10 +376,8 @@ impl WriteTx {
 /// The current time, RFC 3339 UTC with microseconds (sorts as text).
 pub fn now() -> String {
     let t = time::OffsetDateTime::now_utc();
-    t.format(&time::macros::format_description!(
-        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]Z"
-    ))
-    .unwrap_or_default()
+    t.format(&time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]Z"))
+        .unwrap_or_default()
 }
 
 /// A new random id.

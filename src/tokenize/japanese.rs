@@ -93,14 +93,20 @@ impl Tokenizer {
     /// range must start and end where Lindera itself cuts the text (after \n, \t, 。 or 、, or
     /// at either end; see [`piece_bounds`]): the morphemes are then exactly those a
     /// segmentation of the whole text has there.
-    pub fn analyze_regions<'a>(&'a self, normalized: &'a Normalized, regions: &[(usize, usize)]) -> Result<Analysis<'a>, TokenizerError> {
+    pub fn analyze_regions<'a>(
+        &'a self,
+        normalized: &'a Normalized,
+        regions: &[(usize, usize)],
+    ) -> Result<Analysis<'a>, TokenizerError> {
         let text = normalized.text.as_str();
         let mut morphemes = Vec::new();
         for &(a, b) in regions {
             let tokens = self.segmenter.segment(Cow::Borrowed(&text[a..b])).map_err(|_| TokenizerError::Segment)?;
-            morphemes.extend(
-                tokens.iter().map(|t| Morpheme { start: (a + t.byte_start) as u32, end: (a + t.byte_end) as u32, word: t.word_id }),
-            );
+            morphemes.extend(tokens.iter().map(|t| Morpheme {
+                start: (a + t.byte_start) as u32,
+                end: (a + t.byte_end) as u32,
+                word: t.word_id,
+            }));
         }
         let mut is_start = vec![false; normalized.text.len() + 1];
         let mut is_end = vec![false; normalized.text.len() + 1];

@@ -70,7 +70,11 @@ impl Server {
                 panic!("hairyo serve did not print its address; logs in {}", stderr_path.display());
             }
         };
-        let base = line.strip_prefix("listening on ").unwrap_or_else(|| panic!("unexpected first line {line:?}")).trim().to_string();
+        let base = line
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+            .trim()
+            .to_string();
         assert!(base.starts_with("http://127.0.0.1:"), "{base}");
         Server { child, base, stderr_path: stderr_path.to_path_buf() }
     }
@@ -130,7 +134,11 @@ pub fn create_user(cwd: &Path, tmp: &Path, data: &Path, name: &str, role: &str) 
 
 /// `hairyo admin verify-audit`: (exit code, stdout).
 pub fn verify_audit(cwd: &Path, tmp: &Path, data: &Path) -> (i32, String) {
-    let out = command(cwd, tmp).args(["admin", "verify-audit", "--data-dir"]).arg(data).output().expect("run admin verify-audit");
+    let out = command(cwd, tmp)
+        .args(["admin", "verify-audit", "--data-dir"])
+        .arg(data)
+        .output()
+        .expect("run admin verify-audit");
     (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
@@ -146,7 +154,8 @@ pub fn file_form(name: &str, bytes: Vec<u8>) -> reqwest::multipart::Form {
 
 /// The committed fixture `samples/<name>`.
 pub fn sample(name: &str) -> Vec<u8> {
-    std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("samples").join(name)).unwrap_or_else(|e| panic!("samples/{name}: {e}"))
+    std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("samples").join(name))
+        .unwrap_or_else(|e| panic!("samples/{name}: {e}"))
 }
 
 /// Every regular file under `dir`, recursively.

@@ -67,7 +67,8 @@ async fn create_user(State(state): State<AppState>, ctx: Ctx, body: Bytes) -> Re
     let form = Form::parse(&body);
     ctx.check_csrf(&form)?;
     ctx.require(&[Role::Admin])?;
-    let role = Role::from_id(form.get("role").unwrap_or("")).ok_or(UiError::Page(StatusCode::UNPROCESSABLE_ENTITY, "役割が不正です"))?;
+    let role = Role::from_id(form.get("role").unwrap_or(""))
+        .ok_or(UiError::Page(StatusCode::UNPROCESSABLE_ENTITY, "役割が不正です"))?;
     let (user, token) = state.service.create_user(Some(&ctx.user), form.get("name").unwrap_or(""), role).await?;
     let created = html! {
         div.alert.token role="status" {

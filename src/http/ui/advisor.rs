@@ -59,12 +59,12 @@ async fn queue(State(state): State<AppState>, ctx: Ctx, Query(q): Query<QueueQue
                     tbody {
                         @for i in &items {
                             tr {
-                                td { (when(&i.created_at)) }
+                                td.nowrap { (when(&i.created_at)) }
                                 td { (i.category.name_ja()) }
                                 td { code { (i.rule) } }
                                 td { (format!("{:.0}%", i.confidence * 100.0)) }
                                 td { (if i.document_status == "released" { "公開済み" } else { "隔離中" }) }
-                                td { a href={ "/review/findings/" (i.finding_id) } { "確認する" span.visually-hidden { "（" (i.category.name_ja()) "）" } } }
+                                td.nowrap { a href={ "/review/findings/" (i.finding_id) } { "確認する" span.visually-hidden { "（" (i.category.name_ja()) "）" } } }
                             }
                         }
                     }
@@ -92,7 +92,7 @@ async fn finding(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>
         p.breadcrumb { a href="/review" { "審査キュー" } " › 検出箇所" }
         h1 { "検出箇所の審査" }
         dl.meta {
-            dt { "区分" } dd { (f.category.name_ja()) "（" (f.category.explanation_ja()) "）" }
+            dt { "区分" } dd { strong { (f.category.name_ja()) } " — " (f.category.explanation_ja()) }
             dt { "ルール" } dd { code { (f.rule) } }
             dt { "確信度" } dd { (format!("{:.0}%", f.confidence * 100.0)) }
             dt { "状態" } dd { (review_state_ja(&f.review_state)) }
@@ -119,17 +119,26 @@ async fn finding(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>
     Ok(layout("検出箇所の審査", Some(&ctx), body).into_response())
 }
 
-async fn decide(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>, body: Bytes) -> Result<Response, UiError> {
+async fn decide(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Response, UiError> {
     let form = Form::parse(&body);
     ctx.check_csrf(&form)?;
-    let req = ReviewRequest { decision: form.get("decision").unwrap_or("").to_string(), reason: form.get("reason").unwrap_or("").to_string() };
+    let req = ReviewRequest {
+        decision: form.get("decision").unwrap_or("").to_string(),
+        reason: form.get("reason").unwrap_or("").to_string(),
+    };
     state.service.review(&ctx.user, &id, req).await?;
     Ok(Redirect::to("/review?done=1").into_response())
 }
 
 async fn released(State(state): State<AppState>, ctx: Ctx) -> Result<Response, UiError> {
     ctx.require(&[Role::Advisor])?;
-    let docs: Vec<DocumentMeta> = state.service.list(&ctx.user).await?.into_iter().filter(|d| d.status == DocStatus::Released).collect();
+    let docs: Vec<DocumentMeta> =
+        state.service.list(&ctx.user).await?.into_iter().filter(|d| d.status == DocStatus::Released).collect();
     let body = html! {
         h1 { "公開済みの書類" }
         @if docs.is_empty() {
@@ -166,9 +175,15 @@ fn verdict_ja(v: &str) -> &'static str {
 }
 
 /// The document page as an advisor or admin sees it: findings with bounded context only.
-pub(super) fn document_page(ctx: &Ctx, meta: DocumentMeta, findings: Vec<AdvisorFinding>, consents: Vec<Consent>) -> Html<String> {
+pub(super) fn document_page(
+    ctx: &Ctx,
+    meta: DocumentMeta,
+    findings: Vec<AdvisorFinding>,
+    consents: Vec<Consent>,
+) -> Html<String> {
     let purposes: Vec<String> = {
-        let mut p: Vec<String> = consents.iter().filter(|c| c.withdrawn_at.is_none()).flat_map(|c| c.purposes.clone()).collect();
+        let mut p: Vec<String> =
+            consents.iter().filter(|c| c.withdrawn_at.is_none()).flat_map(|c| c.purposes.clone()).collect();
         p.sort();
         p.dedup();
         p
@@ -228,10 +243,18 @@ pub(super) fn document_page(ctx: &Ctx, meta: DocumentMeta, findings: Vec<Advisor
     layout(&title, Some(ctx), body)
 }
 
-async fn provide(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>, body: Bytes) -> Result<Response, UiError> {
+async fn provide(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Response, UiError> {
     let form = Form::parse(&body);
     ctx.check_csrf(&form)?;
-    let req = ProvisionRequest { recipient: form.get("recipient").unwrap_or("").to_string(), purpose: form.get("purpose").unwrap_or("").to_string() };
+    let req = ProvisionRequest {
+        recipient: form.get("recipient").unwrap_or("").to_string(),
+        purpose: form.get("purpose").unwrap_or("").to_string(),
+    };
     let p = state.service.provide(&ctx.user, &id, req).await?;
     let body = html! {
         section.narrow {

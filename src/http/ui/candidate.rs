@@ -94,7 +94,11 @@ async fn upload_page(State(state): State<AppState>, ctx: Ctx) -> Result<Response
 }
 
 /// The form upload: the CSRF field and the file, the limit enforced while streaming.
-async fn upload(State(state): State<AppState>, ctx: Ctx, multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>) -> Result<Response, UiError> {
+async fn upload(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
+) -> Result<Response, UiError> {
     ctx.require(&[Role::Candidate])?;
     let bad = || UiError::Page(StatusCode::BAD_REQUEST, "ファイルを選んでからアップロードしてください");
     let mut multipart = multipart.map_err(|_| bad())?;
@@ -135,7 +139,9 @@ struct Cluster<'a> {
 fn clusters<'a>(text: &str, findings: &'a [OwnerFinding]) -> Vec<Cluster<'a>> {
     let mut fs: Vec<&OwnerFinding> = findings
         .iter()
-        .filter(|f| f.start < f.end && f.end <= text.len() && text.is_char_boundary(f.start) && text.is_char_boundary(f.end))
+        .filter(|f| {
+            f.start < f.end && f.end <= text.len() && text.is_char_boundary(f.start) && text.is_char_boundary(f.end)
+        })
         .collect();
     fs.sort_by_key(|f| (f.start, f.end));
     let mut out: Vec<Cluster> = Vec::new();
@@ -151,8 +157,13 @@ fn clusters<'a>(text: &str, findings: &'a [OwnerFinding]) -> Vec<Cluster<'a>> {
     out
 }
 
+/// 「病歴：要配慮個人情報にあたります」 (the taxonomy's explanation names the category).
 fn label(f: &OwnerFinding) -> String {
-    format!("{}：{}", f.category.name_ja(), f.explanation)
+    if f.explanation.contains('：') {
+        f.explanation.to_string()
+    } else {
+        format!("{}：{}", f.category.name_ja(), f.explanation)
+    }
 }
 
 /// The extracted text with every finding marked in place.
@@ -182,9 +193,17 @@ fn highlighted(text: &str, findings: &[OwnerFinding]) -> Markup {
 async fn show(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> Result<Response, UiError> {
     match state.service.get(&ctx.user, &id).await? {
         DocumentView::Owner { meta, findings, text, consents } => {
-            let unresolved: BTreeSet<Category> = findings.iter().filter(|f| f.review_state != "false_positive" && f.category.action() == Action::Quarantine).map(|f| f.category).collect();
-            let my_number = findings.iter().any(|f| f.review_state != "false_positive" && f.category.action() == Action::Reject);
-            let can_consent = meta.status == DocStatus::Quarantined && meta.reason.as_deref() != Some("unscannable") && !my_number && !unresolved.is_empty();
+            let unresolved: BTreeSet<Category> = findings
+                .iter()
+                .filter(|f| f.review_state != "false_positive" && f.category.action() == Action::Quarantine)
+                .map(|f| f.category)
+                .collect();
+            let my_number =
+                findings.iter().any(|f| f.review_state != "false_positive" && f.category.action() == Action::Reject);
+            let can_consent = meta.status == DocStatus::Quarantined
+                && meta.reason.as_deref() != Some("unscannable")
+                && !my_number
+                && !unresolved.is_empty();
             let notice = current_notice();
             let title = meta.name.clone().unwrap_or_else(|| "書類".into());
             let body = html! {
@@ -220,7 +239,7 @@ async fn show(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>) -
                             @for f in &findings {
                                 li {
                                     a href={ "#f-" (f.id) } { "「" (f.text) "」" }
-                                    " — " strong { (f.category.name_ja()) } "：" (f.explanation)
+                                    " — " strong { (label(f)) }
                                     " " span.state { "（" (review_state_ja(&f.review_state)) "）" }
                                 }
                             }
@@ -241,7 +260,7 @@ async fn show(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>) -
                                 @for c in &unresolved {
                                     div.check {
                                         input type="checkbox" name="category" value=(c.id()) id={ "cat-" (c.id()) };
-                                        label for={ "cat-" (c.id()) } { strong { (c.name_ja()) } "：" (c.explanation_ja()) }
+                                        label for={ "cat-" (c.id()) } { strong { (c.name_ja()) } " — " (c.explanation_ja()) }
                                     }
                                 }
                             }
@@ -295,7 +314,9 @@ async fn show(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>) -
             };
             Ok(layout(&title, Some(&ctx), body).into_response())
         }
-        DocumentView::Advisor { meta, findings, consents } => Ok(super::advisor::document_page(&ctx, meta, findings, consents).into_response()),
+        DocumentView::Advisor { meta, findings, consents } => {
+            Ok(super::advisor::document_page(&ctx, meta, findings, consents).into_response())
+        }
     }
 }
 
@@ -309,21 +330,41 @@ async fn original(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String
     Ok(([(header::CONTENT_TYPE, mime), (header::CONTENT_DISPOSITION, "attachment")], bytes).into_response())
 }
 
-async fn consent(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>, headers: HeaderMap, body: Bytes) -> Result<Response, UiError> {
+async fn consent(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, UiError> {
     let form = Form::parse(&body);
     ctx.check_csrf(&form)?;
-    let req = ConsentRequest { categories: form.all("category"), purposes: form.all("purpose"), notice_version: form.get("notice_version").unwrap_or("").to_string() };
+    let req = ConsentRequest {
+        categories: form.all("category"),
+        purposes: form.all("purpose"),
+        notice_version: form.get("notice_version").unwrap_or("").to_string(),
+    };
     state.service.consent(&ctx.user, &id, req, user_agent(&headers).as_deref(), "web").await?;
     Ok(Redirect::to(&format!("/documents/{id}")).into_response())
 }
 
-async fn withdraw(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>, body: Bytes) -> Result<Response, UiError> {
+async fn withdraw(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Response, UiError> {
     ctx.check_csrf(&Form::parse(&body))?;
     let c = state.service.withdraw(&ctx.user, &id).await?;
     Ok(Redirect::to(&format!("/documents/{}", c.document_id)).into_response())
 }
 
-async fn redact(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>, body: Bytes) -> Result<Response, UiError> {
+async fn redact(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Response, UiError> {
     ctx.check_csrf(&Form::parse(&body))?;
     let copy = state.service.redact(&ctx.user, &id).await?;
     Ok(Redirect::to(&format!("/documents/{}", copy.id)).into_response())
@@ -351,7 +392,12 @@ async fn delete_page(State(state): State<AppState>, ctx: Ctx, Path(id): Path<Str
     Ok(layout("書類の削除", Some(&ctx), body).into_response())
 }
 
-async fn delete(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>, body: Bytes) -> Result<Response, UiError> {
+async fn delete(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Response, UiError> {
     ctx.check_csrf(&Form::parse(&body))?;
     state.service.erase(&ctx.user, &id).await?;
     Ok(Redirect::to("/documents").into_response())
@@ -381,9 +427,13 @@ async fn account(ctx: Ctx) -> Result<Response, UiError> {
 
 async fn export(State(state): State<AppState>, ctx: Ctx) -> Result<Response, UiError> {
     let data = state.service.export(&ctx.user).await?;
-    let json = serde_json::to_vec_pretty(&data).map_err(|_| UiError::Page(StatusCode::INTERNAL_SERVER_ERROR, "内部エラーが発生しました"))?;
+    let json = serde_json::to_vec_pretty(&data)
+        .map_err(|_| UiError::Page(StatusCode::INTERNAL_SERVER_ERROR, "内部エラーが発生しました"))?;
     Ok((
-        [(header::CONTENT_TYPE, "application/json"), (header::CONTENT_DISPOSITION, "attachment; filename=\"hairyo-export.json\"")],
+        [
+            (header::CONTENT_TYPE, "application/json"),
+            (header::CONTENT_DISPOSITION, "attachment; filename=\"hairyo-export.json\""),
+        ],
         json,
     )
         .into_response())

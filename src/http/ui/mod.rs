@@ -86,7 +86,10 @@ impl Ctx {
     fn check_csrf(&self, form: &Form) -> Result<(), UiError> {
         match form.get("csrf") {
             Some(t) if session::constant_eq(t.as_bytes(), self.session.csrf.as_bytes()) => Ok(()),
-            _ => Err(UiError::Page(StatusCode::FORBIDDEN, "フォームの有効期限が切れたか、不正な送信です。ページを再読み込みしてやり直してください")),
+            _ => Err(UiError::Page(
+                StatusCode::FORBIDDEN,
+                "フォームの有効期限が切れたか、不正な送信です。ページを再読み込みしてやり直してください",
+            )),
         }
     }
 
@@ -114,9 +117,14 @@ impl FromRequestParts<AppState> for Ctx {
     }
 }
 
-/// False when the request names an `Origin` that is not this host.
+/// False when the request names an `Origin` that is not this host. Browsers send
+/// `Origin: null` under `Referrer-Policy: no-referrer`: that proves nothing either way, and
+/// the CSRF token (with the SameSite=Strict cookie) still decides.
 fn same_origin(headers: &HeaderMap) -> bool {
     let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else { return true };
+    if origin == "null" {
+        return true;
+    }
     let Some(host) = headers.get(header::HOST).and_then(|v| v.to_str().ok()) else { return false };
     let bare = origin.strip_prefix("https://").or_else(|| origin.strip_prefix("http://")).unwrap_or("");
     bare == host

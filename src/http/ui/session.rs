@@ -112,11 +112,15 @@ fn open(token: &str) -> Session {
 
 fn set_cookie(name: &str, value: &str, max_age: u64, secure: bool) -> HeaderValue {
     let secure = if secure { "; Secure" } else { "" };
-    HeaderValue::from_str(&format!("{name}={value}; HttpOnly; SameSite=Strict; Path=/; Max-Age={max_age}{secure}")).expect("cookie is ASCII")
+    HeaderValue::from_str(&format!("{name}={value}; HttpOnly; SameSite=Strict; Path=/; Max-Age={max_age}{secure}"))
+        .expect("cookie is ASCII")
 }
 
 pub(super) fn routes() -> Router<AppState> {
-    Router::new().route("/", get(home)).route("/signin", get(signin_page).post(signin)).route("/signout", axum::routing::post(signout))
+    Router::new()
+        .route("/", get(home))
+        .route("/signin", get(signin_page).post(signin))
+        .route("/signout", axum::routing::post(signout))
 }
 
 async fn home(headers: HeaderMap, State(state): State<AppState>) -> Response {
@@ -165,7 +169,11 @@ async fn signin(State(state): State<AppState>, headers: HeaderMap, body: Bytes) 
         _ => false,
     };
     if !pre_ok || !super::same_origin(&headers) {
-        return signin_form(&headers, StatusCode::FORBIDDEN, Some("フォームの有効期限が切れました。もう一度入力してください。"));
+        return signin_form(
+            &headers,
+            StatusCode::FORBIDDEN,
+            Some("フォームの有効期限が切れました。もう一度入力してください。"),
+        );
     }
     let token = Zeroizing::new(form.get("token").unwrap_or("").trim().to_string());
     match state.service.authenticate(&token).await {
@@ -177,7 +185,9 @@ async fn signin(State(state): State<AppState>, headers: HeaderMap, body: Bytes) 
             res.headers_mut().append(header::SET_COOKIE, set_cookie(PRE_COOKIE, "", 0, tls));
             res
         }
-        Err(ServiceError::Unauthenticated) => signin_form(&headers, StatusCode::UNAUTHORIZED, Some("アクセストークンが正しくありません。")),
+        Err(ServiceError::Unauthenticated) => {
+            signin_form(&headers, StatusCode::UNAUTHORIZED, Some("アクセストークンが正しくありません。"))
+        }
         Err(e) => UiError::from(e).into_response(),
     }
 }
