@@ -97,6 +97,14 @@ impl Service {
         Arc::new(Self { store, pipeline, scan_timeout })
     }
 
+    /// Appends an audit entry on its own (views, exports, refusals): one transaction.
+    async fn record(&self, entry: Audit) -> Result<()> {
+        let mut tx = self.store.begin().await?;
+        tx.audit(entry);
+        tx.commit().await?;
+        Ok(())
+    }
+
     // ---- users --------------------------------------------------------------------------
 
     /// Creates a user and returns it with its API token (only the token's hash is kept).
@@ -182,15 +190,14 @@ impl Service {
                 .filter(|f| f.category.action() == Action::Reject)
                 .map(|f| Location { start: f.start, end: f.end, line: line_of(&report.text, f.start) })
                 .collect();
-            let mut tx = self.store.begin().await?;
-            tx.audit(Audit {
+            self.record(Audit {
                 actor_id: Some(actor.id.clone()),
                 action: "upload_refused",
                 document_id: None,
                 subject_id: Some(actor.id.clone()),
                 detail: json!({ "reason": "my_number", "count": locations.len() }),
-            });
-            tx.commit().await?;
+            })
+            .await?;
             metrics::counter!("hairyo_uploads_total", "verdict" => "refused").increment(1);
             return Err(ServiceError::MyNumber(locations));
         }
@@ -458,15 +465,14 @@ impl Service {
                 review_state: f.review_state,
             })
             .collect();
-        let mut tx = self.store.begin().await?;
-        tx.audit(Audit {
+        self.record(Audit {
             actor_id: Some(actor.id.clone()),
             action: "view",
             document_id: Some(id.to_string()),
             subject_id: Some(doc.meta.owner_id.clone()),
             detail: json!({ "what": "findings" }),
-        });
-        tx.commit().await?;
+        })
+        .await?;
         Ok(DocumentView::Advisor { meta: doc.meta, findings, consents })
     }
 
@@ -480,15 +486,14 @@ impl Service {
         let sealed = self.store.blobs.get(id, "original")?;
         let bytes = key.open(&sealed, id, "original")?;
         if actor.role != Role::Candidate || doc.meta.owner_id != actor.id {
-            let mut tx = self.store.begin().await?;
-            tx.audit(Audit {
+            self.record(Audit {
                 actor_id: Some(actor.id.clone()),
                 action: "view",
                 document_id: Some(id.to_string()),
                 subject_id: Some(doc.meta.owner_id.clone()),
                 detail: json!({ "what": "content" }),
-            });
-            tx.commit().await?;
+            })
+            .await?;
         }
         Ok((bytes, doc.meta.kind))
     }
@@ -701,15 +706,14 @@ impl Service {
         let doc = self.visible_document(actor, &f.document_id).await?;
         let key = self.data_key(&doc)?;
         let text = self.open_text(&doc, &key)?;
-        let mut tx = self.store.begin().await?;
-        tx.audit(Audit {
+        self.record(Audit {
             actor_id: Some(actor.id.clone()),
             action: "view",
             document_id: Some(doc.meta.id.clone()),
             subject_id: Some(doc.meta.owner_id.clone()),
             detail: json!({ "what": "finding", "finding": finding_id }),
-        });
-        tx.commit().await?;
+        })
+        .await?;
         Ok((
             AdvisorFinding {
                 context: text.as_deref().map(|t| context_window(t, f.start, f.end)),
@@ -952,15 +956,14 @@ impl Service {
             .iter()
             .map(|r| crate::store::AuditEntry::from_row(r).map_err(ServiceError::from))
             .collect::<Result<Vec<_>>>()?;
-        let mut tx = self.store.begin().await?;
-        tx.audit(Audit {
+        self.record(Audit {
             actor_id: Some(actor.id.clone()),
             action: "export",
             document_id: None,
             subject_id: Some(actor.id.clone()),
             detail: json!({}),
-        });
-        tx.commit().await?;
+        })
+        .await?;
         Ok(json!({
             "user": actor,
             "exported_at": now(),
