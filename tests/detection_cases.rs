@@ -207,3 +207,140 @@ cases! {
     b2_neg_hiv_volunteer: "HIV検査の啓発イベントでボランティアをしていました。" => [];
     b2_neg_checkup_sales: "健康診断の受診率向上に向けた企画営業を担当しました。" => [];
 }
+
+// A third batch: euphemisms, negations in varied forms, relatives/patients/clients,
+// harmless words with sensitive substrings, and My Number variants.
+cases! {
+    // race
+    b3_race_nikkei_brazil: "日系ブラジル人三世で、ポルトガル語と日本語のバイリンガルです。" => ["race"];
+    b3_race_ainu_grandmother: "母方の祖母がアイヌで、私もアイヌ文様の刺繍を受け継いでいます。" => ["race"];
+    b3_race_half_ghana: "父がガーナ人、母が日本人のハーフです。" => ["race"];
+    b3_race_neg_folk_costume: "趣味は世界の民族衣装の収集と民族音楽の鑑賞です。" => [];
+    b3_race_neg_special_resident: "国籍：韓国（特別永住者）" => [];
+    b3_race_neg_seminar: "ゼミでは在日外国人の就労問題をテーマに卒業論文を執筆しました。" => [];
+
+    // creed
+    b3_creed_food: "宗教上の理由で豚肉とアルコールを口にできないため、会食の際はご配慮いただけますと幸いです。" => ["creed"];
+    b3_creed_party_branch: "大学卒業後から、ある政党の地域支部で党員として街頭活動をしています。" => ["creed"];
+    b3_creed_ordained: "実家は浄土真宗の寺で、私自身も得度を受けて僧籍を持っています。" => ["creed"];
+    b3_creed_neg_religious_art: "美術館の学芸員として、ルネサンス期の宗教画の企画展を担当しました。" => [];
+    b3_creed_neg_political_office: "衆議院議員事務所で政策秘書として3年間勤務しました。" => [];
+    b3_creed_neg_mission_school: "ミッション系の女子高校を卒業しました。" => [];
+    b3_creed_neg_none: "特定の宗教団体や政党への所属はございません。" => [];
+
+    // social_status
+    b3_social_status_roots: "被差別部落にルーツを持つ家庭で育ち、差別のない職場づくりに関心があります。" => ["social_status"];
+    b3_social_status_dowa_born: "同和地区の出身であることを、これまで隠さずに生きてきました。" => ["social_status"];
+    b3_social_status_neg_city_hall: "市役所の人権啓発課で、部落差別解消推進法に関する研修資料を作成しました。" => [];
+    b3_social_status_neg_standing: "社会的地位の高い仕事よりも、現場で人の役に立てる仕事を志望しています。" => [];
+
+    // medical_history
+    b3_mh_convalescence_gap: "2021年5月〜2022年2月　療養期間（現在は就業に支障ありません）" => ["medical_history"];
+    b3_mh_chronic_visits: "持病の管理のため、月に一度の通院が必要です。" => ["medical_history", "medical_care"];
+    b3_mh_type1_insulin: "1型糖尿病のため、勤務中にインスリン注射をさせていただきます。" => ["medical_history", "medical_care"];
+    b3_mh_panic: "パニック障害を抱えており、満員電車を避けるため時差出勤を希望します。" => ["medical_history"];
+    b3_mh_hiv_meds: "HIV陽性ですが、服薬によりウイルスは検出限界以下で、業務に制限はありません。" => ["medical_history", "medical_care"];
+    b3_mh_depression_leave: "うつ病と診断され、約4か月間休職して治療に専念しました。" => ["medical_history", "medical_care"];
+    b3_mh_neg_cancer_institute: "2016年4月　財団法人癌研究所　研究補助員として入所" => [];
+    b3_mh_neg_husband: "夫が脳梗塞で倒れたため、在宅介護と両立できる勤務形態を希望します。" => [];
+    b3_mh_neg_translation: "医療翻訳者として、がん臨床試験のプロトコルや糖尿病の論文を英訳しました。" => [];
+    b3_mh_neg_never_ill: "これまで大きな病気をしたことは一度もありません。" => [];
+    b3_mh_neg_ganbariya: "部活動では「がんばり屋」と呼ばれ、最後まで練習に残るタイプでした。" => [];
+    b3_mh_neg_care_worker: "介護福祉士として、脳梗塞の後遺症で片麻痺のある利用者様の入浴介助を担当しました。" => [];
+
+    // disability
+    b3_dis_ryoiku: "療育手帳（B2）を取得しており、障害者枠での応募となります。" => ["disability"];
+    b3_dis_hearing_aid: "両耳に補聴器をつけていますので、面接ではゆっくりお話しいただけると助かります。" => ["disability"];
+    b3_dis_grade: "障害者手帳の等級は2級（下肢機能障害）です。" => ["disability"];
+    b3_dis_low_vision: "弱視のため、画面拡大ソフトを使用して業務を行っています。" => ["disability"];
+    b3_dis_neg_it_incident: "本番環境の障害対応でオンコールを担当し、障害報告書の作成も行いました。" => [];
+    b3_dis_neg_teacher: "特別支援学校の教諭として、知的障害のある生徒の進路指導を担当しました。" => [];
+    b3_dis_neg_son: "長男に発達障害があり、療育への送迎のため週1回の在宅勤務を希望します。" => [];
+    b3_dis_neg_none: "障害の有無：該当なし" => [];
+
+    // health_checkup
+    b3_hc_liver_e: "会社の定期健診で肝機能がE判定となり、精密検査を勧められました。" => ["health_checkup"];
+    b3_hc_blood_sugar: "健康状態：良好（ただし昨年の健康診断で血糖値がやや高いと指摘あり）" => ["health_checkup"];
+    b3_hc_genetic: "遺伝子検査で乳がんのリスクが高いという結果が出ています。" => ["health_checkup"];
+    b3_hc_neg_public_health_nurse: "企業の保健師として、健康診断結果に基づく保健指導を担当しました。" => [];
+    b3_hc_neg_empty: "健康状態：特記事項なし" => [];
+    b3_hc_neg_never_flagged: "毎年の人間ドックで指摘を受けたことはありません。" => [];
+
+    // medical_care
+    b3_mc_hospitalised: "2019年の夏に3か月ほど入院していた時期があり、その間は学業を休んでいました。" => ["medical_care"];
+    b3_mc_rehab: "手術後のリハビリも終わり、現在は通常どおり勤務できます。" => ["medical_care"];
+    b3_mc_medication: "服薬治療を続けながら勤務しておりますが、業務に支障はございません。" => ["medical_care"];
+    b3_mc_counselling: "休職中は臨床心理士のカウンセリングに通い、復職プログラムを修了しました。" => ["medical_care"];
+    b3_mc_neg_drugstore: "ドラッグストアの登録販売者として、一般用医薬品の相談対応を行いました。" => [];
+    b3_mc_neg_claims: "生命保険会社で入院給付金・手術給付金の査定業務を担当しました。" => [];
+    b3_mc_neg_father: "父の通院の付き添いがあるため、月に2日ほど有給休暇を使う予定です。" => [];
+    b3_mc_neg_none: "これまでに入院や手術をしたことはございません。" => [];
+
+    // criminal_record
+    b3_cr_served: "刑務所での服役を経て、出所後は建設会社で真面目に働いてきました。" => ["criminal_record"];
+    b3_cr_fine: "賞罰：平成30年　過失運転致傷により罰金刑" => ["criminal_record"];
+    b3_cr_one_prior: "前科が一件あります。" => ["criminal_record"];
+    b3_cr_arrest_and_sentence: "逮捕・起訴され、懲役1年執行猶予3年の判決を受けました。" => ["criminal_procedure", "criminal_record"];
+    b3_cr_neg_novel: "最近読んだ小説は『前科五犯の探偵』というミステリーです。" => [];
+    b3_cr_neg_award: "賞罰　令和3年　社内MVP賞受賞" => [];
+    b3_cr_neg_never: "これまで罰金以上の刑に処せられたことは一度もありません。" => [];
+    b3_cr_neg_reporter: "新聞社の社会部記者として、殺人事件の公判や受刑者への取材を担当しました。" => [];
+
+    // crime_victim
+    b3_cv_dv_shelter: "配偶者からの暴力を逃れてシェルターに避難した経緯があり、現住所は非公開でお願いします。" => ["crime_victim"];
+    b3_cv_burglary: "昨年自宅に空き巣が入り、通帳や資格証を盗まれたため、現在再発行の手続き中です。" => ["crime_victim"];
+    b3_cv_police_report: "前職で上司から性的な嫌がらせを受け、警察に被害届を提出しました。" => ["crime_victim"];
+    b3_cv_neg_paralegal: "法律事務所のパラリーガルとして、詐欺被害の損害賠償請求の書類作成を担当しました。" => [];
+    b3_cv_neg_sister: "妹が特殊詐欺の被害に遭ったことから、防犯啓発の活動に関心を持ちました。" => [];
+    b3_cv_neg_bad_debt: "取引先の倒産で売掛金が回収できない損害を受けた経験から、与信管理を学びました。" => [];
+
+    // criminal_procedure
+    b3_cp_arrest_non_prosecution: "20歳の頃に傷害の容疑で逮捕されましたが、示談が成立し不起訴処分となりました。" => ["criminal_procedure"];
+    b3_cp_papers_sent: "前職で交通事故を起こし、書類送検されたことがあります。" => ["criminal_procedure"];
+    b3_cp_detained_gap: "勾留されていた期間があり、その間の職歴は空白となっています。" => ["criminal_procedure"];
+    b3_cp_neg_clerk: "裁判所書記官として、刑事部で公判調書の作成と勾留状の管理を担当しました。" => [];
+    b3_cp_neg_guard: "警備員として商業施設を巡回し、万引き犯を警察に引き渡したことが何度もあります。" => [];
+    b3_cp_neg_never: "逮捕歴・起訴歴はいずれもございません。" => [];
+    b3_cp_neg_editor: "出版社の編集者として、冤罪事件と刑事裁判を扱うノンフィクションを担当しました。" => [];
+
+    // juvenile_procedure
+    b3_jp_probation_period: "17歳から1年間の保護観察期間中に定時制高校へ通い、卒業しました。" => ["juvenile_procedure"];
+    b3_jp_family_court: "中学生のときに家庭裁判所での審判を受け、児童自立支援施設で生活していました。" => ["juvenile_procedure"];
+    b3_jp_sent_to_school: "10代の頃に少年院送致となり、院内で簿記3級を取得しました。" => ["juvenile_procedure"];
+    b3_jp_neg_child_guidance: "児童相談所の児童福祉司として、非行相談や家庭裁判所との連絡調整を担当しました。" => [];
+    b3_jp_neg_probation_officer: "保護観察官として、保護観察中の少年との面接と指導を行いました。" => [];
+    b3_jp_neg_teacher: "中学校の教員として生活指導主任を務め、補導された生徒の保護者対応も行いました。" => [];
+    b3_jp_neg_inheritance: "父の死去に伴い、家庭裁判所で相続放棄の申述を行いました。" => [];
+
+    // family_origin
+    b3_fo_okinawa: "生まれは沖縄で、高校卒業後に上京しました。" => ["family_origin"];
+    b3_fo_honseki: "本籍地：北海道旭川市（現住所と同じ）" => ["family_origin"];
+    b3_fo_old_family: "実家は江戸時代から続く旧家で、祖父は村長を務めていました。" => ["family_origin"];
+    b3_fo_birthplace_abroad: "出生地：ブラジル・サンパウロ" => ["family_origin"];
+    b3_fo_neg_year_rikei: "平成8年生まれの28歳、理系出身でIT系の企業を志望しています。" => [];
+    b3_fo_neg_work_location: "入社後は地元である長野の支店での勤務を希望します。" => [];
+    b3_fo_neg_new_business: "社内ベンチャーから生まれた新規事業の立ち上げに携わりました。" => [];
+    b3_fo_neg_school: "高校卒業まで京都の私立高校に通っていました。" => [];
+
+    // union_membership
+    b3_um_chair: "2019年から2年間、労働組合の執行委員長を務め、賃上げ交渉の先頭に立ちました。" => ["union_membership"];
+    b3_um_branch_head: "入社以来ユニオンに加入しており、現在は職場の分会長を務めています。" => ["union_membership"];
+    b3_um_general_union: "個人加盟の合同労組に入り、未払い残業代について会社と交渉しました。" => ["union_membership"];
+    b3_um_neg_ja: "農業協同組合で、組合員の営農指導と融資業務を担当しました。" => [];
+    b3_um_neg_labour_relations: "人事労務課で、労使協議会の議事録作成と就業規則の改定を担当しました。" => [];
+    b3_um_neg_kenpo: "健康保険組合で、加入者の資格取得・喪失の手続きを担当しました。" => [];
+    b3_um_neg_none: "労働組合に加入したことはありません。" => [];
+
+    // my_number (valid: 482917365029, 730184629516, 271828182840, 205861394779)
+    b3_mn_fullwidth_hyphen: "マイナンバー：４８２９－１７３６－５０２９" => ["my_number"];
+    b3_mn_spaces: "個人番号 7301 8462 9516" => ["my_number"];
+    b3_mn_unlabelled: "備考：271828182840" => ["my_number"];
+    b3_mn_card_note: "2058-6139-4779（マイナンバーカード記載の番号）" => ["my_number"];
+    b3_mn_neg_order_number: "注文番号 482917365021 の件でお客様対応を行いました。" => [];
+    b3_mn_neg_fullwidth_bad: "個人番号　７３０１　８４６２　９５１３" => [];
+    b3_mn_neg_card_only: "マイナンバーカードは取得済みです（番号の記載は控えます）。" => [];
+
+    // plain résumé fields
+    b3_neutral_request: "本人希望記入欄：貴社の規定に従います。" => [];
+    b3_neutral_awards_none: "賞罰　特記事項なし" => [];
+}

@@ -59,6 +59,13 @@ pub(crate) fn sentence_bounds(t: &str, start: usize, end: usize) -> (usize, usiz
     (s, e)
 }
 
+/// What may follow a person named before a term for the term to be theirs: subject, owner,
+/// or the one who has it (長男に発達障害があり).
+const PERSON_PARTICLES: &[&str] =
+    &["が", "は", "の", "も", "に", "には", "にも", "とも", "さんが", "さんの", "さんは", "("];
+/// Only the subject (妹が被害に遭った), for harms a relative may have done (父の暴力).
+const SUBJECT_PARTICLES: &[&str] = &["が", "は", "も", "さんが", "さんは"];
+
 /// The scopes a candidate is judged in, innermost last.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Scopes {
@@ -133,7 +140,9 @@ impl<'a> Context<'a> {
         let before = t[..clause.0].trim_end_matches(['、', ',', ' ']);
         let role = if before.len() < clause.0
             && before.len() >= sentence.0
-            && (before.ends_with("として") || before.ends_with("にて"))
+            && (before.ends_with("として")
+                || before.ends_with("にて")
+                || (before.ends_with('で') && !before.ends_with("ので")))
         {
             (cut_before(sentence.0, before.len()).min(clause.0), clause.1)
         } else {
@@ -168,7 +177,8 @@ impl<'a> Context<'a> {
         let self_ref = self.has_cue(self.sets.self_ref, sentence.0, sentence.1, start, end);
         rules.iter().copied().find(|rule| match rule {
             Suppressor::Negation => self.negated(end, clause.1),
-            Suppressor::ThirdParty => self.about_someone_else(start, end, clause, sentence),
+            Suppressor::ThirdParty => self.about_someone_else(start, end, clause, sentence, false),
+            Suppressor::ThirdPartySubject => self.about_someone_else(start, end, clause, sentence, true),
             Suppressor::Work => {
                 !self_ref
                     && (self.has_cue(self.sets.work, segment.0, segment.1, start, end)
@@ -185,9 +195,23 @@ impl<'a> Context<'a> {
     pub fn is_topic(&self, end: usize, topic_suffixes: &[String]) -> bool {
         let t = self.text();
         let rest = &t[end..];
-        if ["では", "において", "に関する", "に関して", "に関わる", "に係る", "をテーマ", "の分野", "の領域"]
-            .iter()
-            .any(|p| rest.starts_with(p))
+        if [
+            "では",
+            "において",
+            "に関する",
+            "に関して",
+            "に関わる",
+            "に係る",
+            "をテーマ",
+            "の分野",
+            "の領域",
+            "のリスク",
+            "リスク",
+            "の予防",
+            "の啓発",
+        ]
+        .iter()
+        .any(|p| rest.starts_with(p))
         {
             return true;
         }
@@ -202,6 +226,11 @@ impl<'a> Context<'a> {
     /// practice area, not something that happened to the candidate.
     pub fn is_label(&self, start: usize, end: usize) -> bool {
         let t = self.text();
+        // Inside a title (『前科五犯の探偵』): a work's name, not a statement.
+        let (ls, le) = sentence_bounds(t, start, end);
+        if t[ls..start].rfind('『').is_some_and(|o| !t[ls + o..start].contains('』')) && t[end..le].contains('』') {
+            return true;
+        }
         let before = t[..start].chars().next_back();
         let after = t[end..].chars().next();
         let opens = |c: char| matches!(c, '<' | '【' | '[' | '《' | '〈' | '『' | '〔' | '■' | '●' | '◆' | '□');
@@ -244,7 +273,7 @@ impl<'a> Context<'a> {
             let passes = match pos {
                 "助詞" | "助動詞" | "副詞" | "記号" | "連体詞" => true,
                 "名詞" => {
-                    matches!(sub, "非自立" | "接尾" | "代名詞" | "副詞可能")
+                    matches!(sub, "非自立" | "接尾" | "代名詞" | "副詞可能" | "数")
                         || self.bridge_nouns.iter().any(|n| n == surface)
                 }
                 "動詞" => sub == "非自立" || sub == "接尾" || self.light_verbs.iter().any(|v| *v == base),
@@ -261,7 +290,14 @@ impl<'a> Context<'a> {
 
     /// The clause names another person as the one concerned: a relative or a third party
     /// before the term (夫がうつ病で…, 患者の…), or right after it (うつ病の母, 障害のある利用者).
-    fn about_someone_else(&self, start: usize, end: usize, clause: (usize, usize), sentence: (usize, usize)) -> bool {
+    fn about_someone_else(
+        &self,
+        start: usize,
+        end: usize,
+        clause: (usize, usize),
+        sentence: (usize, usize),
+        subject_only: bool,
+    ) -> bool {
         let t = self.text();
         // 母も私も…, 私も…: the candidate says it of themself too.
         let shared = self.cues_in(self.sets.self_ref, sentence.0, sentence.1).any(|c| t[c.end..].starts_with('も'));
@@ -273,14 +309,15 @@ impl<'a> Context<'a> {
         let before = |set| {
             self.cues_in(set, clause.0, start).any(|c| {
                 let rest = &t[c.end..start];
-                ["が", "は", "の", "も", "には", "にも", "とも", "さんが", "さんの", "さんは", "("]
-                    .iter()
-                    .any(|p| rest.starts_with(p))
+                (if subject_only { SUBJECT_PARTICLES } else { PERSON_PARTICLES }).iter().any(|p| rest.starts_with(p))
                     && !self.has_cue(self.sets.self_ref, c.end, start, start, end)
             })
         };
         if before(self.sets.family) || before(self.sets.third_party) {
             return true;
+        }
+        if subject_only {
+            return false;
         }
         // A relative clause or の-phrase that ends on a person: うつ病の母, 障害のある利用者,
         // 化学療法を受ける患者様, 家庭裁判所に送致された少年, DV被害者.

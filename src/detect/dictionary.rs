@@ -67,6 +67,9 @@ pub enum Suppressor {
     Negation,
     /// The term is about someone else (母の病気, 患者の, 被告人の).
     ThirdParty,
+    /// Like `ThirdParty`, but a relative or other person counts only as the subject
+    /// (妹が詐欺の被害に遭った), not as the owner (父の暴力 harms the candidate).
+    ThirdPartySubject,
     /// The sentence describes the candidate's work in the field.
     Work,
     /// The sentence describes the candidate's studies of the field.

@@ -696,7 +696,7 @@ fn propagate_through_lists(text: &str, judged: &mut [(Candidate, Option<String>)
 fn suppressor_name(s: Suppressor) -> &'static str {
     match s {
         Suppressor::Negation => "negation",
-        Suppressor::ThirdParty => "third_party",
+        Suppressor::ThirdParty | Suppressor::ThirdPartySubject => "third_party",
         Suppressor::Work => "work",
         Suppressor::Study => "study",
     }
