@@ -18,6 +18,9 @@ enum Command {
     /// Administration: users, audit verification.
     #[command(subcommand)]
     Admin(hairyo::cli::serve::AdminCommand),
+    /// Dictionaries: versions and stale documents.
+    #[command(subcommand)]
+    Dict(hairyo::cli::serve::DictCommand),
     /// Internal: extract one document from standard input in a bounded child process.
     #[command(name = "__extract-worker", hide = true)]
     ExtractWorker {
@@ -53,6 +56,7 @@ fn main() {
         Command::Scan(args) => hairyo::cli::scan::run(args),
         Command::Serve(args) => runtime().and_then(|rt| rt.block_on(hairyo::cli::serve::serve(args))).map(|()| 0),
         Command::Admin(cmd) => runtime().and_then(|rt| rt.block_on(hairyo::cli::serve::admin(cmd))),
+        Command::Dict(cmd) => runtime().and_then(|rt| rt.block_on(hairyo::cli::serve::dict(cmd))),
         Command::ExtractWorker { .. } => unreachable!("handled above"),
     };
     match code {

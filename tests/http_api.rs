@@ -1323,3 +1323,25 @@ async fn authorization_matrix() {
     assert_eq!(cells, MATRIX.len() * ROLES.len());
     assert!(failures.is_empty(), "{} of {cells} cells differ:\n{}", failures.len(), failures.join("\n"));
 }
+
+/// Issue 5 groundwork: documents scanned with another detector version are counted as stale.
+#[tokio::test]
+async fn dictionary_status_counts_stale_documents() {
+    let env = Env::new().await;
+    let who = env.user("候補者", Role::Candidate).await;
+    let cand = env.service.authenticate(&who.token).await.expect("token");
+    env.service.upload(&cand, "a.txt", "持病の喘息があります。".as_bytes().to_vec()).await.expect("upload");
+    env.service.upload(&cand, "b.txt", "営業を担当しました。".as_bytes().to_vec()).await.expect("upload");
+    let status = env.service.dictionary_status().await.expect("status");
+    assert_eq!((status.documents, status.stale), (2, 0));
+    assert_eq!(status.current, env.service.pipeline.detector().version());
+    sqlx::query(
+        "UPDATE documents SET detector_version = 'dict-old.ipadic-old' WHERE id IN (SELECT id FROM documents LIMIT 1)",
+    )
+    .execute(&env.service.store.pool)
+    .await
+    .expect("update");
+    let status = env.service.dictionary_status().await.expect("status");
+    assert_eq!((status.documents, status.stale), (2, 1));
+    assert_eq!(status.stale_by_version, vec![("dict-old.ipadic-old".to_string(), 1)]);
+}

@@ -155,3 +155,31 @@ pub async fn admin(cmd: AdminCommand) -> anyhow::Result<i32> {
         }
     }
 }
+
+/// `hairyo dict` commands.
+#[derive(Debug, clap::Subcommand)]
+pub enum DictCommand {
+    /// Show the current detector version (dictionaries + tokenizer dictionary) and how many
+    /// stored documents were scanned with another one (stale: a rescan would look at them).
+    Status {
+        #[command(flatten)]
+        /// Store settings.
+        common: ConfigArgs,
+    },
+}
+
+/// Runs a dictionary command; returns the exit code.
+pub async fn dict(cmd: DictCommand) -> anyhow::Result<i32> {
+    match cmd {
+        DictCommand::Status { common } => {
+            let service = build_service_with(&load_config(&common, None)?, false).await?;
+            let status = service.dictionary_status().await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("detector version: {}", status.current);
+            println!("documents: {} held, {} stale", status.documents, status.stale);
+            for (version, count) in &status.stale_by_version {
+                println!("  {count} scanned with {version}");
+            }
+            Ok(0)
+        }
+    }
+}

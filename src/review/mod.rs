@@ -1096,6 +1096,27 @@ impl Service {
                    "dictionary_version": self.pipeline.detector().version() }))
     }
 
+    /// The current detector version and the stored documents scanned with another one.
+    pub async fn dictionary_status(&self) -> Result<DictionaryStatus> {
+        let current = self.pipeline.detector().version().to_string();
+        let rows = sqlx::query(
+            "SELECT detector_version, COUNT(*) FROM documents WHERE status <> 'erased' GROUP BY detector_version",
+        )
+        .fetch_all(&self.store.pool)
+        .await?;
+        let mut status =
+            DictionaryStatus { current: current.clone(), documents: 0, stale: 0, stale_by_version: Vec::new() };
+        for r in &rows {
+            let (version, n): (String, i64) = (r.try_get(0)?, r.try_get(1)?);
+            status.documents += n;
+            if version != current {
+                status.stale += n;
+                status.stale_by_version.push((version, n));
+            }
+        }
+        Ok(status)
+    }
+
     /// Audit entries after `after`, at most `limit`.
     pub async fn audit_log(&self, actor: &User, after: i64, limit: i64) -> Result<Vec<crate::store::AuditEntry>> {
         actor.require(&[Role::Admin])?;

@@ -406,6 +406,19 @@ pub struct QueueItem {
     pub document_status: String,
 }
 
+/// Which stored documents were scanned with the current detector.
+#[derive(Debug, Clone, Serialize)]
+pub struct DictionaryStatus {
+    /// The current detector version.
+    pub current: String,
+    /// Documents held (not erased).
+    pub documents: i64,
+    /// Of those, scanned with another version.
+    pub stale: i64,
+    /// Stale documents per version they were scanned with.
+    pub stale_by_version: Vec<(String, i64)>,
+}
+
 /// A provision request.
 #[derive(Debug, Clone, Deserialize)]
 pub struct ProvisionRequest {
