@@ -41,6 +41,22 @@ const EXPECTED: &[(&str, &str, &[&str])] = &[
     ("shokumu_social_worker", "clear", &[]),
     // Two pages: 適応障害と診断され休職 (history + diagnosis); 通院や服薬はしておらず (negated).
     ("resume_two_pages", "quarantine", &["medical_care", "medical_history"]),
+    // 休職 told indirectly: 体調を崩し, 心療内科を受診, 療養, 主治医の指導 (history + care);
+    // 本人希望: 月に1回、平日の夕方に通院 (care). 健康状態 良好, 賞罰 なし.
+    ("shokumu_mental_leave", "quarantine", &["medical_care", "medical_history"]),
+    // Hard negative: pharmacist / MR / device sales — 服薬指導, 抗うつ薬, 統合失調症, 手術, 透析,
+    // 通院中の患者様, 肝機能障害 (side effect), 糖尿病療養指導士 — all as work. 賞罰 なし, 健康状態 良好.
+    ("shokumu_mr_pharmacist", "clear", &[]),
+    // 身体障害者手帳（6級）, 障害者雇用枠, 補聴器, 合理的配慮; システム障害対応 is IT work, not a finding.
+    ("rirekisho_disability_it", "quarantine", &["disability"]),
+    // 賞罰: 傷害罪により罰金30万円, 執行猶予期間満了（窃盗罪 懲役1年・執行猶予3年）;
+    // 東和精機労働組合 執行委員・書記長 (flag).
+    ("rirekisho_fine_union", "quarantine", &["criminal_record", "union_membership"]),
+    // Hard negative: police officer and insurance investigator — 被害届の受理, 逮捕・取調べ, 家宅捜索,
+    // 少年の補導, 家庭裁判所送致, 詐欺 — as work; 少年柔道教室 as volunteering; 賞罰: 賞 only, 罰 なし.
+    ("shokumu_insurance_investigator", "clear", &[]),
+    // 出生地 リマ市 and 本籍 沖縄県 (flag); 日系三世, ケチュア系 (race); カトリックの信徒, ミサ (creed).
+    ("rirekisho_heritage_faith", "quarantine", &["creed", "family_origin", "race"]),
 ];
 
 /// Samples whose categories the detector does not yet get right (reported to the detector's

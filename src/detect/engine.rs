@@ -123,6 +123,7 @@ pub struct Detector {
     sections: AhoCorasick,
     section_of: Vec<usize>,
     section_names: Vec<String>,
+    career_section: Option<usize>,
     negators: Vec<String>,
     light_verbs: Vec<String>,
     bridge_nouns: Vec<String>,
@@ -300,6 +301,7 @@ impl Detector {
             other_number_context,
             sections: build_ac(&section_words)?,
             section_of,
+            career_section: section_names.iter().position(|n| n == "career"),
             section_names,
             negators: set.context.negation.negators.clone(),
             light_verbs: set.context.negation.light_verbs.clone(),
@@ -386,7 +388,7 @@ impl Detector {
                     None => continue,
                 }
             }
-            let reason = self.judge(&ctx, rule, cand);
+            let reason = self.judge(&ctx, rule, cand, &headings);
             judged.push((cand, reason));
         }
         propagate_through_lists(ntext, &mut judged);
@@ -426,7 +428,7 @@ impl Detector {
     }
 
     /// Why the context cancels a candidate, if it does.
-    fn judge(&self, ctx: &Context<'_>, rule: &Rule, cand: Candidate) -> Option<String> {
+    fn judge(&self, ctx: &Context<'_>, rule: &Rule, cand: Candidate, headings: &[(usize, usize)]) -> Option<String> {
         let ntext = ctx.analysis.normalized.text.as_str();
         let scopes = ctx.scopes(cand.start, cand.end);
         if !rule.unless.is_empty() {
@@ -447,7 +449,22 @@ impl Detector {
         if ctx.is_topic(cand.end, &self.topic_suffixes) {
             return Some("topic".into());
         }
-        ctx.suppressed_by(&rule.suppress, cand.start, cand.end, &scopes).map(|s| suppressor_name(s).to_string())
+        if let Some(s) = ctx.suppressed_by(&rule.suppress, cand.start, cand.end, &scopes) {
+            return Some(suppressor_name(s).to_string());
+        }
+        // A bulleted line under a career heading (■職務内容 ・…) lists duties: a term there is
+        // work vocabulary unless the candidate speaks of themself (休職, 私, 療養に専念).
+        let (ss, se) = scopes.sentence;
+        let bullet = ntext[ss..].starts_with(['・', '･', '-', '•', '●', '○', '◦', '▪', '*']);
+        if bullet
+            && rule.suppress.contains(&Suppressor::Work)
+            && self.career_section.is_some()
+            && section_at(headings, cand.start) == self.career_section
+            && !ctx.has_cue(self.sets.self_ref, ss, se, cand.start, cand.end)
+        {
+            return Some("work".into());
+        }
+        None
     }
 
     fn boundary_ok(&self, analysis: &Analysis<'_>, boundary: Boundary, start: usize, end: usize) -> bool {
