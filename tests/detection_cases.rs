@@ -344,3 +344,68 @@ cases! {
     b3_neutral_request: "本人希望記入欄：貴社の規定に従います。" => [];
     b3_neutral_awards_none: "賞罰　特記事項なし" => [];
 }
+
+cases! {
+    // race
+    b4_race_ryukyu: "琉球民族としての誇りを持ち、三線と島言葉を祖母から受け継ぎました。" => ["race"];
+    b4_race_zainichi_chosen: "在日朝鮮人二世として大阪の生野区で育ちました。" => ["race"];
+    b4_race_mixed_roots: "父がアフリカ系アメリカ人、母が日本人のミックスルーツです。" => ["race"];
+    b4_race_nikkei_peru_self: "日系ペルー人三世で、2015年に家族と来日しました。" => ["race"];
+    b4_race_ainu_roots: "母方がアイヌにルーツを持ち、アイヌ語の学習を続けています。" => ["race"];
+    // Parents' naturalisation is a legal status (taxonomy: excluded), not a lineage statement.
+    b4_race_parents_naturalized: "両親とも中国から帰化しており、家では中国語で話しています。" => [];
+    b4_race_neg_own_naturalization: "2020年に日本国籍を取得しました（帰化）。" => [];
+    b4_race_neg_nikkei_work: "人材会社で日系ブラジル人労働者の就労支援と通訳を担当しました。" => [];
+    b4_race_neg_ainu_study: "大学でアイヌ文化を研究し、卒業論文は口承文芸をテーマにしました。" => [];
+    b4_race_neg_ryukyu_univ: "琉球大学工学部を卒業しました。" => [];
+    b4_race_neg_mixed_doubles: "テニスのミックスダブルスで県大会に出場しました。" => [];
+
+    // creed
+    b4_creed_monto: "浄土真宗の門徒として、毎朝仏壇にお勤めをしています。" => ["creed"];
+    b4_creed_jw: "エホバの証人の信者のため、輸血を伴う業務や選挙活動には関われません。" => ["creed"];
+    b4_creed_joined_party: "20歳で日本共産党に入党し、現在も党員として活動しています。" => ["creed"];
+    b4_creed_activism: "反原発の市民運動に長く参加し、デモの企画も担ってきました。" => ["creed"];
+    b4_creed_hijab: "信仰上の理由からヒジャブを着用して勤務したいと考えています。" => ["creed"];
+    b4_creed_neg_mission_teacher: "ミッション系の中学校で英語科教諭として5年間勤務しました。" => [];
+    b4_creed_neg_shrine_trip: "旅行が好きで、伊勢神宮や出雲大社を訪れました。" => [];
+    b4_creed_neg_politics_study: "政治学科で政党政治を学び、選挙の投票行動についてゼミ論文を書きました。" => [];
+    b4_creed_neg_secretary: "衆議院議員の事務所で公設秘書として勤務しました。" => [];
+    b4_creed_neg_no_religion: "特定の宗教は信仰していません。" => [];
+
+    // social_status
+    b4_ss_dowa_origin: "同和地区の出身で、就職差別を受けた経験から人権問題に関心を持ちました。" => ["social_status"];
+    b4_ss_buraku_home: "実家が被差別部落にあることを理由に、交際相手の親から反対されました。" => ["social_status"];
+    b4_ss_buraku_self: "部落出身であることを隠さずに生きてきました。" => ["social_status"];
+    b4_ss_neg_training: "人事部で同和問題を含む人権研修の企画と講師を担当しました。" => [];
+    b4_ss_neg_consultation: "市の人権啓発センターで部落差別解消推進法に関する相談業務に従事しました。" => [];
+
+    // juvenile_procedure
+    b4_jp_reformatory: "16歳から1年間、少年院で過ごし、出院後に高卒認定試験に合格しました。" => ["juvenile_procedure"];
+    b4_jp_probation_disposition: "中学3年のときに保護観察処分を受けましたが、現在は更生しています。" => ["juvenile_procedure"];
+    b4_jp_kasai_sent: "高校1年の冬に家裁送致となり、試験観察を経て不処分となりました。" => ["juvenile_procedure"];
+    b4_jp_neg_houmu_kyoukan: "法務教官として少年院に勤務し、矯正教育と生活指導を担当しました。" => [];
+    b4_jp_neg_hogoshi: "地域で保護司を務め、保護観察中の少年の面接を月2回行っています。" => [];
+    b4_jp_neg_shelter_staff: "児童相談所で一時保護所の児童指導員として勤務しました。" => [];
+    b4_jp_neg_court_investigator: "家庭裁判所調査官補として、少年事件の社会調査を担当しました。" => [];
+
+    // health_checkup
+    b4_hc_dock_liver: "昨年の人間ドックで肝機能の数値が基準値を超えていると指摘されました。" => ["health_checkup"];
+    b4_hc_high_stress: "前職のストレスチェックで高ストレス者と判定されました。" => ["health_checkup"];
+    b4_hc_ecg: "会社の定期健診で心電図に異常所見があり、要精密検査となりました。" => ["health_checkup"];
+    b4_hc_blood_sugar: "特定健診で血糖値がやや高めとの結果でした。" => ["health_checkup"];
+    b4_hc_neg_center_staff: "健診センターで受付と人間ドックの予約管理を担当しました。" => [];
+    b4_hc_neg_kenko_keiei: "健康経営優良法人の認定取得に向け、社内の健診受診率向上施策を推進しました。" => [];
+    b4_hc_neg_no_findings: "健康状態：良好（直近の健康診断で異常なし）" => [];
+    b4_hc_neg_stresscheck_admin: "衛生管理者としてストレスチェック制度の実施事務を担当しました。" => [];
+
+    // crime_victim
+    b4_cv_stalking: "前職を辞めた理由の一つは、元交際相手からのつきまとい被害で転居を余儀なくされたことです。" => ["crime_victim"];
+    b4_cv_dv: "配偶者からの暴力を受け、シェルターを経て現在は新しい住所で生活しています。" => ["crime_victim"];
+    b4_cv_fraud: "投資詐欺に遭い、貯蓄の大半を失った経験があります。" => ["crime_victim"];
+    b4_cv_burglary: "大学在学中に自宅へ空き巣に入られ、警察に被害届を提出しました。" => ["crime_victim"];
+    b4_cv_assault: "駅で見知らぬ男性から暴行を受け、全治2週間の怪我を負いました。" => ["crime_victim"];
+    b4_cv_neg_support: "犯罪被害者支援センターの相談員として、被害者の裁判付き添いを担当しました。" => [];
+    b4_cv_neg_insurance: "損害保険会社で盗難・事故の保険金請求の査定業務を担当しました。" => [];
+    b4_cv_neg_disaster: "東日本大震災で実家が被災し、半年間避難生活を送りました。" => [];
+    b4_cv_neg_fraud_prevention: "銀行の窓口で、高齢のお客様の特殊詐欺被害を防ぐための声かけを徹底しました。" => [];
+}
