@@ -116,7 +116,6 @@ pub struct Detector {
     lemma_first: Vec<char>,
     cues: AhoCorasick,
     cue_set: Vec<usize>,
-    cue_names: Vec<String>,
     sets: CueSets,
     my_number_context: usize,
     other_number_context: usize,
@@ -295,7 +294,6 @@ impl Detector {
             lemma_first,
             cues: build_ac(&cue_words)?,
             cue_set,
-            cue_names,
             sets,
             my_number_context,
             other_number_context,
@@ -616,11 +614,6 @@ impl Detector {
             };
             found.push((Category::MyNumber, m.start, m.end, confidence, rule.into()));
         }
-    }
-
-    /// Names of the cue sets, for diagnostics.
-    pub fn cue_sets(&self) -> &[String] {
-        &self.cue_names
     }
 }
 

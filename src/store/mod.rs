@@ -121,7 +121,7 @@ impl Store {
         std::fs::create_dir_all(&config.data_dir)?;
         let url = match &config.database_url {
             Some(url) => url.clone(),
-            None => format!("sqlite://{}?mode=rwc", config.data_dir.join("hairyo.db").display()),
+            None => format!("sqlite://{}?mode=rwc", default_db_path(&config.data_dir).display()),
         };
         let backend = if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             Backend::Postgres
