@@ -23,6 +23,11 @@ pub struct Config {
     pub scan_timeout_secs: u64,
     /// Log format: `text` or `json`.
     pub log_format: String,
+    /// A folder of dictionary files (`*.toml`, as in `dictionaries/`) to use instead of the
+    /// built-in ones; unset for the built-in dictionaries.
+    pub dictionaries_dir: Option<PathBuf>,
+    /// Rescan workers run inside `hairyo serve` (0: only separate `hairyo worker` processes).
+    pub workers: usize,
 }
 
 impl Default for Config {
@@ -34,6 +39,8 @@ impl Default for Config {
             max_upload_bytes: 20 * 1024 * 1024,
             scan_timeout_secs: 60,
             log_format: "text".into(),
+            dictionaries_dir: None,
+            workers: 1,
         }
     }
 }
@@ -56,6 +63,8 @@ impl Config {
                 "max_upload_bytes",
                 "scan_timeout_secs",
                 "log_format",
+                "dictionaries_dir",
+                "workers",
             ]))
             .merge(Serialized::defaults(overrides))
             .extract()

@@ -16,7 +16,9 @@
 //! Around the pipeline, the upload service: [`store`] keeps documents encrypted (SQLite by
 //! default, PostgreSQL by URL) with a hash-chained audit log; [`review`] holds the domain
 //! operations (uploads held until consent, advisor review, redaction, erasure, the
-//! candidate's rights); [`http`] is the axum edge; [`config`] the layered configuration.
+//! candidate's rights); [`rescan`] checks stored documents again when the dictionaries change,
+//! with workers sharing a job queue in the database; [`http`] is the axum edge; [`config`] the
+//! layered configuration.
 #![deny(missing_docs)]
 
 pub mod cli;
@@ -26,6 +28,7 @@ pub mod detect;
 pub mod extract;
 pub mod http;
 pub mod pipeline;
+pub mod rescan;
 pub mod review;
 pub mod store;
 pub mod tokenize;

@@ -21,6 +21,10 @@ enum Command {
     /// Dictionaries: versions and stale documents.
     #[command(subcommand)]
     Dict(hairyo::cli::serve::DictCommand),
+    /// Scan stored documents again after a detector change (resumable; progress bar).
+    Rescan(hairyo::cli::rescan::RescanArgs),
+    /// Run rescan workers that take jobs from the shared queue until SIGTERM.
+    Worker(hairyo::cli::rescan::WorkerArgs),
     /// Internal: extract one document from standard input in a bounded child process.
     #[command(name = "__extract-worker", hide = true)]
     ExtractWorker {
@@ -40,7 +44,7 @@ fn main() {
         eprintln!("hairyo: internal error at {at} (details withheld: they may contain document text)");
     }));
     // Parser crates log through `log`; their records can quote document content.
-    let default_level = if matches!(cli.command, Command::Serve(_)) { "info" } else { "warn" };
+    let default_level = if matches!(cli.command, Command::Serve(_) | Command::Worker(_)) { "info" } else { "warn" };
     // Parser crates log through `log` and may quote document content: they stay off
     // whatever HAIRYO_LOG says.
     let user = std::env::var("HAIRYO_LOG").unwrap_or_else(|_| format!("{default_level},sqlx=warn"));
@@ -57,6 +61,8 @@ fn main() {
         Command::Serve(args) => runtime().and_then(|rt| rt.block_on(hairyo::cli::serve::serve(args))).map(|()| 0),
         Command::Admin(cmd) => runtime().and_then(|rt| rt.block_on(hairyo::cli::serve::admin(cmd))),
         Command::Dict(cmd) => runtime().and_then(|rt| rt.block_on(hairyo::cli::serve::dict(cmd))),
+        Command::Rescan(args) => runtime().and_then(|rt| rt.block_on(hairyo::cli::rescan::rescan(args))),
+        Command::Worker(args) => runtime().and_then(|rt| rt.block_on(hairyo::cli::rescan::worker(args))),
         Command::ExtractWorker { .. } => unreachable!("handled above"),
     };
     match code {

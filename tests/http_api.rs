@@ -1,6 +1,7 @@
 //! The upload service through its HTTP edge: `app(state).oneshot(request)` against a real
-//! SQLite file in a temporary data directory, with the real detector and the real
-//! extraction subprocess.
+//! database, with the real detector and the real extraction subprocess. Every test runs twice:
+//! `sqlite::…` on the SQLite file in a temporary data directory, `postgres::…` on a fresh
+//! PostgreSQL database (see `support/db.rs`; `HAIRYO_TEST_POSTGRES=off` skips those).
 //!
 //! Every endpoint and its errors, and an authorisation matrix (every role × every endpoint ×
 //! a quarantined and a released document of one candidate) written out as a table so that it
@@ -23,7 +24,11 @@ use hairyo::extract::{Extractor, Isolation, Limits};
 use hairyo::http::{AppState, app};
 use hairyo::pipeline::Pipeline;
 use hairyo::review::{Role, Service};
-use hairyo::store::{Store, StoreConfig};
+use hairyo::store::{Store, StoreConfig, default_db_path};
+
+#[path = "support/db.rs"]
+mod db;
+use db::{TestDb, backend_tests};
 
 // ---- documents (our own wording) -----------------------------------------------------------
 
@@ -67,12 +72,14 @@ fn detector() -> Arc<Detector> {
     DETECTOR.get_or_init(|| Arc::new(Detector::embedded().expect("embedded detector"))).clone()
 }
 
-/// One service on its own data directory.
+/// One service on its own data directory and database.
 struct Env {
-    _tmp: tempfile::TempDir,
-    dir: PathBuf,
     app: Router,
     service: Arc<Service>,
+    dir: PathBuf,
+    _tmp: tempfile::TempDir,
+    /// Last: the database is dropped after the service that uses it.
+    db: TestDb,
 }
 
 /// A user and their token.
@@ -131,14 +138,14 @@ fn multipart(field: &str, name: &str, bytes: &[u8]) -> (String, Vec<u8>) {
 }
 
 impl Env {
-    async fn new() -> Self {
-        Self::with_limit(1024 * 1024).await
+    async fn new(db: TestDb) -> Self {
+        Self::with_limit(db, 1024 * 1024).await
     }
 
-    async fn with_limit(max_upload_bytes: usize) -> Self {
+    async fn with_limit(db: TestDb, max_upload_bytes: usize) -> Self {
         let tmp = tempfile::tempdir().expect("tempdir");
         let dir = tmp.path().join("data");
-        let store = Store::open(&StoreConfig { data_dir: dir.clone(), database_url: None, master_key: None })
+        let store = Store::open(&StoreConfig { data_dir: dir.clone(), database_url: db.url(), master_key: None })
             .await
             .expect("open store");
         let limits = Limits { max_bytes: max_upload_bytes as u64, ..Limits::default() };
@@ -146,7 +153,7 @@ impl Env {
             Extractor { limits, isolation: Isolation::Subprocess { exe: PathBuf::from(env!("CARGO_BIN_EXE_hairyo")) } };
         let service = Service::new(store, Pipeline::new(detector(), extractor), Duration::from_secs(60));
         let app = app(AppState::new(service.clone(), max_upload_bytes));
-        Self { _tmp: tmp, dir, app, service }
+        Self { app, service, dir, _tmp: tmp, db }
     }
 
     async fn user(&self, name: &str, role: Role) -> Who {
@@ -224,15 +231,29 @@ impl Env {
         self.post(&format!("/api/v1/documents/{}/consents", id(doc)), who, body).await.expect(201, None)
     }
 
-    /// Blob folders (one per stored document) and any stray file in the blob directory.
-    fn blob_entries(&self) -> Vec<String> {
-        let dir = self.dir.join("blobs");
-        let mut out: Vec<String> = std::fs::read_dir(&dir)
-            .expect("blobs dir")
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
+    /// The documents that have blobs, sorted.
+    async fn blob_entries(&self) -> Vec<String> {
+        use sqlx::Row;
+        let rows = sqlx::query("SELECT DISTINCT document_id FROM blobs ORDER BY document_id")
+            .fetch_all(&self.service.store.pool)
+            .await
+            .expect("blobs");
+        // Sorted here too: the database's collation need not be byte order.
+        let mut out: Vec<String> = rows.iter().map(|r| r.try_get(0).expect("document_id")).collect();
         out.sort();
         out
+    }
+
+    /// The number of blobs of one document.
+    async fn blob_count(&self, document_id: &str) -> i64 {
+        self.count(&format!("SELECT COUNT(*) FROM blobs WHERE document_id = '{document_id}'")).await
+    }
+
+    /// A connection of its own to the service's database, behind the service's back.
+    async fn raw_connection(&self) -> sqlx::AnyConnection {
+        use sqlx::Connection;
+        let url = self.db.url().unwrap_or_else(|| format!("sqlite://{}", default_db_path(&self.dir).display()));
+        sqlx::AnyConnection::connect(&url).await.expect("open the database")
     }
 
     async fn audit(&self, admin: &Who) -> Vec<Value> {
@@ -277,11 +298,34 @@ fn actions(entries: &[Value]) -> Vec<String> {
     entries.iter().map(|e| e["action"].as_str().unwrap().to_string()).collect()
 }
 
+// ---- the cases, each on SQLite and on PostgreSQL --------------------------------------------
+
+backend_tests!(
+    upload_holds_releases_and_refuses,
+    my_number_is_refused_and_nothing_is_stored,
+    too_large_uploads_get_413,
+    lists_are_scoped_by_role_and_suspension,
+    owner_sees_spans_advisor_sees_bounded_context_and_is_audited,
+    content_owner_always_advisor_only_when_released,
+    consent_must_cover_every_category_and_can_be_withdrawn,
+    review_queue_and_decisions,
+    redact_releases_a_masked_copy_and_erases_the_original,
+    delete_erases_rows_keys_and_blobs,
+    export_holds_everything_about_the_candidate,
+    suspension_withholds_documents_from_advisors,
+    provisions_need_a_released_document_and_a_consented_purpose,
+    stats_suppress_cells_under_five,
+    audit_log_is_chained_and_tampering_is_detected,
+    admins_create_users_whose_tokens_work,
+    probes_metrics_notice_and_openapi,
+    authorization_matrix,
+    dictionary_status_counts_stale_documents,
+);
+
 // ---- upload ---------------------------------------------------------------------------------
 
-#[tokio::test]
-async fn upload_holds_releases_and_refuses() {
-    let env = Env::new().await;
+async fn upload_holds_releases_and_refuses(db: TestDb) {
+    let env = Env::new(db).await;
     let cand = env.user("候補者 佐藤", Role::Candidate).await;
 
     // Special-care information: held, with the owner's spans.
@@ -334,12 +378,11 @@ async fn upload_holds_releases_and_refuses() {
 
     let list = env.get("/api/v1/documents", &cand).await.expect(200, None);
     assert_eq!(list["documents"].as_array().unwrap().len(), 4);
-    assert_eq!(env.blob_entries().len(), 4);
+    assert_eq!(env.blob_entries().await.len(), 4);
 }
 
-#[tokio::test]
-async fn my_number_is_refused_and_nothing_is_stored() {
-    let env = Env::new().await;
+async fn my_number_is_refused_and_nothing_is_stored(db: TestDb) {
+    let env = Env::new(db).await;
     let admin = env.user("管理者", Role::Admin).await;
     let cand = env.user("候補者 佐藤", Role::Candidate).await;
 
@@ -357,7 +400,7 @@ async fn my_number_is_refused_and_nothing_is_stored() {
     assert_eq!(list["documents"], json!([]));
     assert_eq!(env.count("SELECT COUNT(*) FROM documents").await, 0);
     assert_eq!(env.count("SELECT COUNT(*) FROM findings").await, 0);
-    assert_eq!(env.blob_entries(), Vec::<String>::new());
+    assert_eq!(env.blob_entries().await, Vec::<String>::new());
 
     // The refusal itself is audited, without the number.
     let audit = env.audit(&admin).await;
@@ -367,10 +410,9 @@ async fn my_number_is_refused_and_nothing_is_stored() {
     assert!(!serde_json::to_string(&audit).unwrap().contains("5678"));
 }
 
-#[tokio::test]
-async fn too_large_uploads_get_413() {
+async fn too_large_uploads_get_413(db: TestDb) {
     const LIMIT: usize = 64 * 1024;
-    let env = Env::with_limit(LIMIT).await;
+    let env = Env::with_limit(db, LIMIT).await;
     let cand = env.user("候補者 佐藤", Role::Candidate).await;
     let line = "物流会社で在庫管理システムの導入を担当しました。\n";
     let text = |bytes: usize| line.repeat(bytes / line.len() + 1);
@@ -380,7 +422,7 @@ async fn too_large_uploads_get_413() {
     env.upload(&cand, "big.txt", text(LIMIT + 1)).await.expect(413, Some("too_large"));
     env.upload(&cand, "huge.txt", text(6 * LIMIT)).await.expect(413, Some("too_large"));
     assert_eq!(env.get("/api/v1/documents", &cand).await.expect(200, None)["documents"], json!([]));
-    assert_eq!(env.blob_entries(), Vec::<String>::new());
+    assert_eq!(env.blob_entries().await, Vec::<String>::new());
 
     // Under the limit is fine.
     let mut ok = text(LIMIT - 4 * 1024);
@@ -392,9 +434,8 @@ async fn too_large_uploads_get_413() {
 
 // ---- list, get, content ---------------------------------------------------------------------
 
-#[tokio::test]
-async fn lists_are_scoped_by_role_and_suspension() {
-    let env = Env::new().await;
+async fn lists_are_scoped_by_role_and_suspension(db: TestDb) {
+    let env = Env::new(db).await;
     let owner = env.user("候補者 佐藤", Role::Candidate).await;
     let other = env.user("候補者 鈴木", Role::Candidate).await;
     let advisor = env.user("アドバイザー 田中", Role::Advisor).await;
@@ -430,9 +471,8 @@ async fn lists_are_scoped_by_role_and_suspension() {
     assert_eq!(ids(&env.get("/api/v1/documents", &other).await.expect(200, None)), BTreeSet::from([id(&o)]));
 }
 
-#[tokio::test]
-async fn owner_sees_spans_advisor_sees_bounded_context_and_is_audited() {
-    let env = Env::new().await;
+async fn owner_sees_spans_advisor_sees_bounded_context_and_is_audited(db: TestDb) {
+    let env = Env::new(db).await;
     let owner = env.user("候補者 佐藤", Role::Candidate).await;
     let advisor = env.user("アドバイザー 田中", Role::Advisor).await;
     let admin = env.user("管理者", Role::Admin).await;
@@ -491,9 +531,8 @@ async fn owner_sees_spans_advisor_sees_bounded_context_and_is_audited() {
     assert_eq!(views[0]["detail"]["what"], "findings");
 }
 
-#[tokio::test]
-async fn content_owner_always_advisor_only_when_released() {
-    let env = Env::new().await;
+async fn content_owner_always_advisor_only_when_released(db: TestDb) {
+    let env = Env::new(db).await;
     let owner = env.user("候補者 佐藤", Role::Candidate).await;
     let advisor = env.user("アドバイザー 田中", Role::Advisor).await;
     let admin = env.user("管理者", Role::Admin).await;
@@ -531,9 +570,8 @@ async fn content_owner_always_advisor_only_when_released() {
 
 // ---- consent ---------------------------------------------------------------------------------
 
-#[tokio::test]
-async fn consent_must_cover_every_category_and_can_be_withdrawn() {
-    let env = Env::new().await;
+async fn consent_must_cover_every_category_and_can_be_withdrawn(db: TestDb) {
+    let env = Env::new(db).await;
     let owner = env.user("候補者 佐藤", Role::Candidate).await;
     let notice = env.send("GET", "/api/v1/notice", None, Payload::None).await.expect(200, None);
     let version = notice["version"].as_str().unwrap().to_string();
@@ -621,9 +659,8 @@ async fn consent_must_cover_every_category_and_can_be_withdrawn() {
 
 // ---- review ---------------------------------------------------------------------------------
 
-#[tokio::test]
-async fn review_queue_and_decisions() {
-    let env = Env::new().await;
+async fn review_queue_and_decisions(db: TestDb) {
+    let env = Env::new(db).await;
     let a = env.user("候補者 佐藤", Role::Candidate).await;
     let b = env.user("候補者 鈴木", Role::Candidate).await;
     let advisor = env.user("アドバイザー 田中", Role::Advisor).await;
@@ -724,9 +761,8 @@ async fn review_queue_and_decisions() {
 
 // ---- redaction and erasure ------------------------------------------------------------------
 
-#[tokio::test]
-async fn redact_releases_a_masked_copy_and_erases_the_original() {
-    let env = Env::new().await;
+async fn redact_releases_a_masked_copy_and_erases_the_original(db: TestDb) {
+    let env = Env::new(db).await;
     let owner = env.user("候補者 佐藤", Role::Candidate).await;
     let advisor = env.user("アドバイザー 田中", Role::Advisor).await;
     let doc = env.uploaded(&owner, "shokumu.txt", MEDICAL).await;
@@ -756,7 +792,8 @@ async fn redact_releases_a_masked_copy_and_erases_the_original() {
     env.send("POST", &format!("/api/v1/documents/{old}/redact"), Some(&owner.token), Payload::None)
         .await
         .expect(404, Some("not_found"));
-    assert_eq!(env.blob_entries(), vec![new.clone()]);
+    assert_eq!(env.blob_entries().await, vec![new.clone()]);
+    assert_eq!(env.blob_count(&old).await, 0, "no blob of the erased original");
     let list = env.get("/api/v1/documents", &owner).await.expect(200, None);
     assert_eq!(list["documents"].as_array().unwrap().iter().map(id).collect::<Vec<_>>(), vec![new.clone()]);
 
@@ -772,14 +809,13 @@ async fn redact_releases_a_masked_copy_and_erases_the_original() {
         .expect(409, Some("unscannable"));
 }
 
-#[tokio::test]
-async fn delete_erases_rows_keys_and_blobs() {
-    let env = Env::new().await;
+async fn delete_erases_rows_keys_and_blobs(db: TestDb) {
+    let env = Env::new(db).await;
     let owner = env.user("候補者 佐藤", Role::Candidate).await;
     let admin = env.user("管理者", Role::Admin).await;
     let q = id(&env.uploaded(&owner, "shokumu.txt", MEDICAL).await);
     let r = id(&env.uploaded(&owner, "clean.txt", CLEAN).await);
-    assert_eq!(env.blob_entries(), {
+    assert_eq!(env.blob_entries().await, {
         let mut v = vec![q.clone(), r.clone()];
         v.sort();
         v
@@ -793,7 +829,8 @@ async fn delete_erases_rows_keys_and_blobs() {
     env.send("DELETE", &format!("/api/v1/documents/{q}"), Some(&owner.token), Payload::None)
         .await
         .expect(404, Some("not_found"));
-    assert_eq!(env.blob_entries(), vec![r.clone()]);
+    assert_eq!(env.blob_entries().await, vec![r.clone()]);
+    assert_eq!(env.blob_count(&q).await, 0, "no blob of the erased document");
     assert_eq!(env.count(&format!("SELECT COUNT(*) FROM findings WHERE document_id = '{q}'")).await, 0);
     assert_eq!(
         env.count(&format!(
@@ -808,7 +845,8 @@ async fn delete_erases_rows_keys_and_blobs() {
         env.send("DELETE", &format!("/api/v1/documents/{r}"), Some(&admin.token), Payload::None).await.status,
         204
     );
-    assert_eq!(env.blob_entries(), Vec::<String>::new());
+    assert_eq!(env.blob_entries().await, Vec::<String>::new());
+    assert_eq!(env.blob_count(&r).await, 0);
     assert_eq!(env.get("/api/v1/documents", &owner).await.expect(200, None)["documents"], json!([]));
     let erased: Vec<Value> = env.audit(&admin).await.into_iter().filter(|e| e["action"] == "erase").collect();
     assert_eq!(erased.len(), 2);
@@ -817,9 +855,8 @@ async fn delete_erases_rows_keys_and_blobs() {
 
 // ---- candidate rights and provision ---------------------------------------------------------
 
-#[tokio::test]
-async fn export_holds_everything_about_the_candidate() {
-    let env = Env::new().await;
+async fn export_holds_everything_about_the_candidate(db: TestDb) {
+    let env = Env::new(db).await;
     let owner = env.user("候補者 佐藤", Role::Candidate).await;
     let other = env.user("候補者 鈴木", Role::Candidate).await;
     let advisor = env.user("アドバイザー 田中", Role::Advisor).await;
@@ -887,9 +924,8 @@ async fn export_holds_everything_about_the_candidate() {
     assert!(actions(after["audit"].as_array().unwrap()).contains(&"erase".to_string()));
 }
 
-#[tokio::test]
-async fn suspension_withholds_documents_from_advisors() {
-    let env = Env::new().await;
+async fn suspension_withholds_documents_from_advisors(db: TestDb) {
+    let env = Env::new(db).await;
     let owner = env.user("候補者 佐藤", Role::Candidate).await;
     let other = env.user("候補者 鈴木", Role::Candidate).await;
     let advisor = env.user("アドバイザー 田中", Role::Advisor).await;
@@ -938,9 +974,8 @@ async fn suspension_withholds_documents_from_advisors() {
     assert!(actions(export["audit"].as_array().unwrap()).contains(&"suspend".to_string()));
 }
 
-#[tokio::test]
-async fn provisions_need_a_released_document_and_a_consented_purpose() {
-    let env = Env::new().await;
+async fn provisions_need_a_released_document_and_a_consented_purpose(db: TestDb) {
+    let env = Env::new(db).await;
     let owner = env.user("候補者 佐藤", Role::Candidate).await;
     let advisor = env.user("アドバイザー 田中", Role::Advisor).await;
     let doc = env.uploaded(&owner, "shokumu.txt", MEDICAL).await;
@@ -983,9 +1018,8 @@ async fn provisions_need_a_released_document_and_a_consented_purpose() {
 
 // ---- administration -------------------------------------------------------------------------
 
-#[tokio::test]
-async fn stats_suppress_cells_under_five() {
-    let env = Env::new().await;
+async fn stats_suppress_cells_under_five(db: TestDb) {
+    let env = Env::new(db).await;
     let admin = env.user("管理者", Role::Admin).await;
     let cand = env.user("候補者 佐藤", Role::Candidate).await;
     for _ in 0..5 {
@@ -1006,9 +1040,8 @@ async fn stats_suppress_cells_under_five() {
     env.get("/api/v1/stats", &cand).await.expect(403, Some("forbidden"));
 }
 
-#[tokio::test]
-async fn audit_log_is_chained_and_tampering_is_detected() {
-    let env = Env::new().await;
+async fn audit_log_is_chained_and_tampering_is_detected(db: TestDb) {
+    let env = Env::new(db).await;
     let admin = env.user("管理者", Role::Admin).await;
     let cand = env.user("候補者 佐藤", Role::Candidate).await;
     let doc = env.uploaded(&cand, "shokumu.txt", MEDICAL).await;
@@ -1031,11 +1064,10 @@ async fn audit_log_is_chained_and_tampering_is_detected() {
     let v = env.get("/api/v1/audit/verify", &admin).await.expect(200, None);
     assert_eq!(v, json!({ "ok": true, "entries": 4 }));
 
-    // Tamper with the file directly, behind the service's back.
+    // Tamper with the database directly, behind the service's back.
     {
         use sqlx::Connection;
-        let url = format!("sqlite://{}", env.dir.join("hairyo.db").display());
-        let mut conn = sqlx::SqliteConnection::connect(&url).await.expect("open the database file");
+        let mut conn = env.raw_connection().await;
         let n = sqlx::query("UPDATE audit SET detail = '{\"role\":\"admin\"}' WHERE seq = 2")
             .execute(&mut conn)
             .await
@@ -1049,9 +1081,8 @@ async fn audit_log_is_chained_and_tampering_is_detected() {
     assert!(v["why"].is_string());
 }
 
-#[tokio::test]
-async fn admins_create_users_whose_tokens_work() {
-    let env = Env::new().await;
+async fn admins_create_users_whose_tokens_work(db: TestDb) {
+    let env = Env::new(db).await;
     let admin = env.user("管理者", Role::Admin).await;
     let r = env.post("/api/v1/users", &admin, json!({ "name": "アドバイザー 山本", "role": "advisor" })).await;
     let created = r.expect(201, None);
@@ -1080,9 +1111,8 @@ async fn admins_create_users_whose_tokens_work() {
     assert!(!users.text().contains("token"), "no token or token hash is listed");
 }
 
-#[tokio::test]
-async fn probes_metrics_notice_and_openapi() {
-    let env = Env::new().await;
+async fn probes_metrics_notice_and_openapi(db: TestDb) {
+    let env = Env::new(db).await;
     let cand = env.user("候補者 佐藤", Role::Candidate).await;
     let h = env.send("GET", "/healthz", None, Payload::None).await;
     assert_eq!((h.status.as_u16(), h.text().as_str()), (200, "ok"));
@@ -1233,8 +1263,8 @@ struct Fixture {
 }
 
 impl Fixture {
-    async fn new() -> Self {
-        let env = Env::new().await;
+    async fn new(db: TestDb) -> Self {
+        let env = Env::new(db).await;
         let owner = env.user("候補者 佐藤", Role::Candidate).await;
         let other = env.user("候補者 鈴木", Role::Candidate).await;
         let advisor = env.user("アドバイザー 田中", Role::Advisor).await;
@@ -1278,9 +1308,8 @@ impl Fixture {
     }
 }
 
-#[tokio::test]
-async fn authorization_matrix() {
-    let mut fx = Fixture::new().await;
+async fn authorization_matrix(db: TestDb) {
+    let mut fx = Fixture::new(db).await;
     let mut failures = Vec::new();
     let mut cells = 0;
     for (method, path, body, expected) in MATRIX {
@@ -1316,7 +1345,7 @@ async fn authorization_matrix() {
             }
             // A request that changed something gets a fresh world for the next cell.
             if resp.status.is_success() && *method != "GET" {
-                fx = Fixture::new().await;
+                fx = Fixture::new(fx.env.db.fresh().await).await;
             }
         }
     }
@@ -1325,9 +1354,8 @@ async fn authorization_matrix() {
 }
 
 /// Issue 5 groundwork: documents scanned with another detector version are counted as stale.
-#[tokio::test]
-async fn dictionary_status_counts_stale_documents() {
-    let env = Env::new().await;
+async fn dictionary_status_counts_stale_documents(db: TestDb) {
+    let env = Env::new(db).await;
     let who = env.user("候補者", Role::Candidate).await;
     let cand = env.service.authenticate(&who.token).await.expect("token");
     env.service.upload(&cand, "a.txt", "持病の喘息があります。".as_bytes().to_vec()).await.expect("upload");

@@ -1,6 +1,7 @@
 //! The browser UI's security properties without a browser: `app(state).oneshot(...)`.
 //! Security headers, the session cookie's flags, CSRF on every POST, static assets, and that a
-//! candidate gets a 404 page for another candidate's document.
+//! candidate gets a 404 page for another candidate's document; sessions that live in the
+//! database, shared by every server on it.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -18,25 +19,44 @@ use hairyo::http::{AppState, app};
 use hairyo::pipeline::Pipeline;
 use hairyo::review::{Role, Service};
 use hairyo::store::{Store, StoreConfig};
+use sha2::Digest;
+
+#[path = "support/db.rs"]
+mod db;
+use db::{TestDb, backend_tests};
 
 struct Env {
-    _tmp: tempfile::TempDir,
+    tmp: tempfile::TempDir,
     app: Router,
     service: Arc<Service>,
+    database_url: Option<String>,
 }
 
 async fn env() -> Env {
+    env_on(&TestDb::sqlite()).await
+}
+
+async fn env_on(db: &TestDb) -> Env {
     let tmp = tempfile::tempdir().unwrap();
-    let store = Store::open(&StoreConfig { data_dir: tmp.path().join("data"), database_url: None, master_key: None })
-        .await
-        .unwrap();
+    let database_url = db.url();
+    let store = Store::open(&store_config(&tmp, &database_url)).await.unwrap();
+    let (app, service) = server(store);
+    Env { tmp, app, service, database_url }
+}
+
+fn store_config(tmp: &tempfile::TempDir, database_url: &Option<String>) -> StoreConfig {
+    StoreConfig { data_dir: tmp.path().join("data"), database_url: database_url.clone(), master_key: None }
+}
+
+/// One server's router and service over a store (several may share one database).
+fn server(store: Store) -> (Router, Arc<Service>) {
     let extractor = Extractor {
         limits: Limits::default(),
         isolation: Isolation::Subprocess { exe: PathBuf::from(env!("CARGO_BIN_EXE_hairyo")) },
     };
     let service =
         Service::new(store, Pipeline::new(Arc::new(Detector::embedded().unwrap()), extractor), Duration::from_secs(60));
-    Env { _tmp: tmp, app: app(AppState::new(service.clone(), 1024 * 1024)), service }
+    (app(AppState::new(service.clone(), 1024 * 1024)), service)
 }
 
 async fn send(app: &Router, req: Request<Body>) -> (Response<Body>, String) {
@@ -253,4 +273,152 @@ async fn static_assets_are_embedded_with_types_and_caching() {
         assert!(res.headers()[header::CACHE_CONTROL].to_str().unwrap().contains("max-age"));
         assert!(!body.is_empty());
     }
+}
+
+async fn get_page(app: &Router, path: &str, sid: &str) -> (Response<Body>, String) {
+    send(app, Request::get(path).header(header::COOKIE, format!("hairyo_session={sid}")).body(Body::empty()).unwrap())
+        .await
+}
+
+async fn post_form(app: &Router, path: &str, sid: &str, form: String) -> (Response<Body>, String) {
+    send(
+        app,
+        Request::post(path)
+            .header(header::COOKIE, format!("hairyo_session={sid}"))
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(form))
+            .unwrap(),
+    )
+    .await
+}
+
+async fn session_count(service: &Service) -> i64 {
+    sqlx::query_scalar("SELECT COUNT(*) FROM ui_sessions").fetch_one(&service.store.pool).await.unwrap()
+}
+
+// The session table on each backend (PostgreSQL is the scaled mode that needs it).
+backend_tests!(
+    sessions_are_shared_by_servers_on_one_database,
+    expired_sessions_are_refused_and_deleted,
+    sessions_end_with_their_user_and_are_capped_per_user,
+);
+
+/// Two servers behind a load balancer: a session opened on one works on the other, and
+/// signing out on either ends it on both.
+async fn sessions_are_shared_by_servers_on_one_database(db: TestDb) {
+    let e = env_on(&db).await;
+    let (other, other_service) = server(Store::connect(&store_config(&e.tmp, &e.database_url)).await.unwrap());
+    let (_, alice) = e.service.create_user(None, "alice", Role::Candidate).await.unwrap();
+
+    let (sid, _) = sign_in(&e.app, &alice, false).await;
+    let (res, html) = get_page(&other, "/documents", &sid).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(html.contains("提出書類一覧") && html.contains("alice"));
+    let csrf = hidden_csrf(&html);
+    let (_, html) = get_page(&e.app, "/documents", &sid).await;
+    assert_eq!(hidden_csrf(&html), csrf, "one session, one CSRF token, whichever server renders it");
+
+    // Only the SHA-256 of the cookie value is stored, and no token.
+    let keys: Vec<String> =
+        sqlx::query_scalar("SELECT id_hash FROM ui_sessions").fetch_all(&other_service.store.pool).await.unwrap();
+    assert_eq!(keys, vec![hex::encode(sha2::Sha256::digest(sid.as_bytes()))]);
+    let dump: Vec<String> =
+        sqlx::query_scalar("SELECT id_hash || user_id || csrf || created_at || expires_at FROM ui_sessions")
+            .fetch_all(&other_service.store.pool)
+            .await
+            .unwrap();
+    assert!(!dump[0].contains(&sid) && !dump[0].contains(&alice));
+
+    // A CSRF-protected POST on the other server: an upload, then seen on the first server.
+    let boundary = "b0undary";
+    let body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.txt\"\r\nContent-Type: text/plain\r\n\r\n営業職として5年間勤務しました。\r\n--{boundary}--\r\n"
+    );
+    let (res, _) = send(
+        &other,
+        Request::post("/documents")
+            .header(header::COOKIE, format!("hairyo_session={sid}"))
+            .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={boundary}"))
+            .body(Body::from(body))
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let doc_path = res.headers()[header::LOCATION].to_str().unwrap().to_string();
+    assert!(doc_path.starts_with("/documents/"), "{doc_path}");
+    let (res, _) = get_page(&e.app, &doc_path, &sid).await;
+    assert_eq!(res.status(), StatusCode::OK);
+
+    // A wrong CSRF token is still refused on either server.
+    let (res, _) = post_form(&other, "/signout", &sid, "csrf=wrong".into()).await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+
+    // Sign out on the other server; the first no longer knows the cookie.
+    let (res, _) = post_form(&other, "/signout", &sid, format!("csrf={csrf}")).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(res.headers()[header::LOCATION], "/signin");
+    assert_eq!(session_count(&e.service).await, 0);
+    for app in [&e.app, &other] {
+        let (res, _) = get_page(app, "/documents", &sid).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        assert_eq!(res.headers()[header::LOCATION], "/signin");
+        let (res, _) = get_page(app, "/", &sid).await;
+        assert_eq!(res.headers()[header::LOCATION], "/signin");
+        let (res, _) = post_form(app, "/signout", &sid, format!("csrf={csrf}")).await;
+        assert_eq!(res.headers()[header::LOCATION], "/signin");
+    }
+}
+
+async fn expired_sessions_are_refused_and_deleted(db: TestDb) {
+    let e = env_on(&db).await;
+    let (_, alice) = e.service.create_user(None, "alice", Role::Candidate).await.unwrap();
+    let (sid, _) = sign_in(&e.app, &alice, false).await;
+    let (res, _) = get_page(&e.app, "/documents", &sid).await;
+    assert_eq!(res.status(), StatusCode::OK);
+
+    sqlx::query("UPDATE ui_sessions SET expires_at = '2000-01-01T00:00:00.000000Z'")
+        .execute(&e.service.store.pool)
+        .await
+        .unwrap();
+    let (res, _) = get_page(&e.app, "/documents", &sid).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(res.headers()[header::LOCATION], "/signin");
+    assert_eq!(session_count(&e.service).await, 0, "deleted when refused");
+
+    // Expired rows nobody presents again are swept by the next sign-in.
+    sign_in(&e.app, &alice, false).await;
+    sqlx::query("UPDATE ui_sessions SET expires_at = '2000-01-01T00:00:00.000000Z'")
+        .execute(&e.service.store.pool)
+        .await
+        .unwrap();
+    let (fresh, _) = sign_in(&e.app, &alice, false).await;
+    assert_eq!(session_count(&e.service).await, 1);
+    let (res, _) = get_page(&e.app, "/documents", &fresh).await;
+    assert_eq!(res.status(), StatusCode::OK);
+}
+
+async fn sessions_end_with_their_user_and_are_capped_per_user(db: TestDb) {
+    let e = env_on(&db).await;
+    let (_, alice) = e.service.create_user(None, "alice", Role::Candidate).await.unwrap();
+    let (bob_user, bob) = e.service.create_user(None, "bob", Role::Candidate).await.unwrap();
+    let (alice_sid, _) = sign_in(&e.app, &alice, false).await;
+
+    // Bob signs in more often than the cap: his oldest sessions go, Alice's stays.
+    let mut bob_sids = Vec::new();
+    for _ in 0..21 {
+        bob_sids.push(sign_in(&e.app, &bob, false).await.0);
+    }
+    assert_eq!(session_count(&e.service).await, 21);
+    let (res, _) = get_page(&e.app, "/documents", &bob_sids[0]).await;
+    assert_eq!(res.headers()[header::LOCATION], "/signin", "the oldest of bob's sessions");
+    let (res, _) = get_page(&e.app, "/documents", &bob_sids[20]).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let (res, _) = get_page(&e.app, "/documents", &alice_sid).await;
+    assert_eq!(res.status(), StatusCode::OK);
+
+    // A user removed from the database takes their sessions along.
+    sqlx::query("DELETE FROM users WHERE id = $1").bind(&bob_user.id).execute(&e.service.store.pool).await.unwrap();
+    let (res, _) = get_page(&e.app, "/documents", &bob_sids[20]).await;
+    assert_eq!(res.headers()[header::LOCATION], "/signin");
+    assert_eq!(session_count(&e.service).await, 1);
 }

@@ -21,7 +21,7 @@ pub struct ConfigArgs {
     #[arg(long, default_value = "hairyo.toml")]
     #[serde(skip)]
     pub config: PathBuf,
-    /// Data directory (SQLite database, encrypted blobs, master key).
+    /// Data directory (SQLite database, master key).
     #[arg(long)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub data_dir: Option<PathBuf>,
@@ -29,6 +29,10 @@ pub struct ConfigArgs {
     #[arg(long)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub database_url: Option<String>,
+    /// A folder of dictionary files to use instead of the built-in ones.
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dictionaries_dir: Option<PathBuf>,
 }
 
 /// Arguments of `hairyo serve`.
@@ -78,24 +82,22 @@ pub fn load_config(common: &ConfigArgs, listen: Option<&str>) -> anyhow::Result<
     Ok(Config::load(&common.config, Overrides { common, listen })?)
 }
 
-/// Opens the store and builds the service for a configuration (for the server: it sweeps
-/// orphan blobs left by a crash).
+/// Opens the store and builds the service for a configuration: the detector from the
+/// configured dictionaries (the built-in ones by default), the isolated extractor.
 pub async fn build_service(config: &Config) -> anyhow::Result<Arc<Service>> {
-    build_service_with(config, true).await
-}
-
-/// Builds the service; `sweep` is false for admin commands, which may run beside a live
-/// server whose in-flight uploads have blobs but no committed row yet.
-async fn build_service_with(config: &Config, sweep: bool) -> anyhow::Result<Arc<Service>> {
     let store_config = StoreConfig {
         data_dir: config.data_dir.clone(),
         database_url: config.database_url.clone(),
         master_key: std::env::var("HAIRYO_MASTER_KEY").ok(),
     };
-    let store = if sweep { Store::open(&store_config).await? } else { Store::connect(&store_config).await? };
+    let store = Store::open(&store_config).await?;
     let limits = Limits { max_bytes: config.max_upload_bytes as u64, ..Limits::default() };
     let extractor = Extractor { limits, isolation: Isolation::Subprocess { exe: std::env::current_exe()? } };
-    let pipeline = Pipeline::new(Arc::new(Detector::embedded()?), extractor);
+    let detector = match &config.dictionaries_dir {
+        Some(dir) => Detector::from_dir(dir)?,
+        None => Detector::embedded()?,
+    };
+    let pipeline = Pipeline::new(Arc::new(detector), extractor);
     Ok(Service::new(store, pipeline, Duration::from_secs(config.scan_timeout_secs)))
 }
 
@@ -103,17 +105,32 @@ async fn build_service_with(config: &Config, sweep: bool) -> anyhow::Result<Arc<
 pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let config = load_config(&args.common, args.listen.as_deref())?;
     let service = build_service(&config).await?;
+    service.register_detector().await?;
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let workers = super::rescan::spawn_workers(
+        &service,
+        config.workers,
+        Duration::from_secs(60),
+        None,
+        &stop_rx,
+        Duration::from_secs(1),
+    );
     let state = AppState::new(service, config.max_upload_bytes);
     let listener = tokio::net::TcpListener::bind(&config.listen).await?;
-    tracing::info!(listen = %listener.local_addr()?, data_dir = %config.data_dir.display(), "hairyo serving");
+    tracing::info!(listen = %listener.local_addr()?, data_dir = %config.data_dir.display(), workers = config.workers, "hairyo serving");
     // Printed for scripts that start the server on port 0.
     println!("listening on http://{}", listener.local_addr()?);
     axum::serve(listener, app(state)).with_graceful_shutdown(shutdown_signal()).await?;
+    let _ = stop_tx.send(true);
+    for w in workers {
+        let _ = w.await;
+    }
     tracing::info!("shut down");
     Ok(())
 }
 
-async fn shutdown_signal() {
+/// Resolves on SIGINT or SIGTERM.
+pub(crate) async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };
@@ -134,14 +151,14 @@ pub async fn admin(cmd: AdminCommand) -> anyhow::Result<i32> {
         AdminCommand::CreateUser { name, role, common } => {
             let role =
                 Role::from_id(&role).ok_or_else(|| anyhow::anyhow!("--role must be candidate, advisor or admin"))?;
-            let service = build_service_with(&load_config(&common, None)?, false).await?;
+            let service = build_service(&load_config(&common, None)?).await?;
             let (user, token) = service.create_user(None, &name, role).await.map_err(|e| anyhow::anyhow!("{e}"))?;
             eprintln!("created {} {} ({})", role.id(), user.id, user.name);
             println!("{token}");
             Ok(0)
         }
         AdminCommand::VerifyAudit { common } => {
-            let service = build_service_with(&load_config(&common, None)?, false).await?;
+            let service = build_service(&load_config(&common, None)?).await?;
             match service.store.verify_audit().await? {
                 Ok(n) => {
                     println!("audit chain ok: {n} entries");
@@ -172,7 +189,7 @@ pub enum DictCommand {
 pub async fn dict(cmd: DictCommand) -> anyhow::Result<i32> {
     match cmd {
         DictCommand::Status { common } => {
-            let service = build_service_with(&load_config(&common, None)?, false).await?;
+            let service = build_service(&load_config(&common, None)?).await?;
             let status = service.dictionary_status().await.map_err(|e| anyhow::anyhow!("{e}"))?;
             println!("detector version: {}", status.current);
             println!("documents: {} held, {} stale", status.documents, status.stale);

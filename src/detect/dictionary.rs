@@ -90,7 +90,7 @@ pub enum Boundary {
 }
 
 /// One category file.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CategoryFile {
     pub category: String,
@@ -108,7 +108,7 @@ pub(crate) struct CategoryFile {
 }
 
 /// One dictionary entry: terms, patterns or base forms, with the context they need.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct EntrySpec {
     pub id: String,
@@ -148,7 +148,7 @@ fn default_confidence() -> f32 {
 }
 
 /// `context.toml`: cue word lists and section headings.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ContextFile {
     /// Named cue sets (family, work, study, self, faith, ...).
@@ -161,7 +161,7 @@ pub(crate) struct ContextFile {
     pub topic_suffixes: Vec<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct NegationSpec {
     /// Surfaces or base forms that negate what precedes them.
@@ -175,12 +175,14 @@ pub(crate) struct NegationSpec {
     pub window: usize,
 }
 
-/// All dictionary files, parsed, with their content hash.
+/// All dictionary files, parsed, with their content hash and their text (kept so that a
+/// later version can be diffed against this one).
 #[derive(Debug)]
 pub(crate) struct DictionarySet {
     pub context: ContextFile,
     pub categories: Vec<(String, Category, CategoryFile)>,
     pub hash: String,
+    pub files: Vec<(String, String)>,
 }
 
 impl DictionarySet {
@@ -205,8 +207,10 @@ impl DictionarySet {
         Self::parse(files)
     }
 
-    fn parse(mut files: Vec<(String, String)>) -> Result<Self, DictionaryError> {
+    /// Parses dictionary files given as (file name, TOML text).
+    pub fn parse(mut files: Vec<(String, String)>) -> Result<Self, DictionaryError> {
         files.sort();
+        let texts = files.clone();
         let mut hasher = Sha256::new();
         for (name, text) in &files {
             hasher.update((name.len() as u64).to_le_bytes());
@@ -234,6 +238,6 @@ impl DictionarySet {
         }
         let context =
             context.ok_or_else(|| DictionaryError::Parse { file: "context.toml".into(), message: "missing".into() })?;
-        Ok(Self { context, categories, hash })
+        Ok(Self { context, categories, hash, files: texts })
     }
 }

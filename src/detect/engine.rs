@@ -130,7 +130,13 @@ pub struct Detector {
     window: usize,
     version: String,
     dictionary_hash: String,
+    files: Arc<Vec<(String, String)>>,
 }
+
+/// The detection code's own version: findings depend on it as much as on the dictionaries.
+/// Bump the revision whenever a change to the engine or the context rules can change a
+/// finding; incremental rescans only diff dictionaries under the same engine.
+pub const ENGINE: &str = concat!("hairyo-", env!("CARGO_PKG_VERSION"), "-r1");
 
 impl std::fmt::Debug for Detector {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -157,7 +163,13 @@ impl Detector {
         Self::build(DictionarySet::from_dir(dir)?, Tokenizer::shared()?)
     }
 
-    fn build(set: DictionarySet, tokenizer: Arc<Tokenizer>) -> Result<Self, DetectError> {
+    /// The detector with dictionaries given as (file name, TOML text), as
+    /// [`Detector::dictionary_files`] returns them.
+    pub fn from_files(files: Vec<(String, String)>) -> Result<Self, DetectError> {
+        Self::build(DictionarySet::parse(files)?, Tokenizer::shared()?)
+    }
+
+    pub(super) fn build(set: DictionarySet, tokenizer: Arc<Tokenizer>) -> Result<Self, DetectError> {
         let entry_err = |file: &str, entry: &str, message: String| DictionaryError::Entry {
             file: file.to_string(),
             entry: entry.to_string(),
@@ -282,8 +294,11 @@ impl Detector {
             }
         }
 
-        let version =
-            format!("dict-{}.ipadic-{}", &set.hash[..16], &tokenizer.checksum()[..16.min(tokenizer.checksum().len())]);
+        let version = format!(
+            "dict-{}.ipadic-{}",
+            &set.hash[..16.min(set.hash.len())],
+            &tokenizer.checksum()[..16.min(tokenizer.checksum().len())]
+        );
         Ok(Self {
             terms: build_ac(&terms)?,
             term_rule,
@@ -310,6 +325,7 @@ impl Detector {
             tokenizer,
             version,
             dictionary_hash: set.hash,
+            files: Arc::new(set.files),
         })
     }
 
@@ -322,6 +338,17 @@ impl Detector {
     /// The content hash of the dictionary files alone.
     pub fn dictionary_hash(&self) -> &str {
         &self.dictionary_hash
+    }
+
+    /// The dictionary files this detector was built from, sorted by name.
+    pub fn dictionary_files(&self) -> &[(String, String)] {
+        &self.files
+    }
+
+    /// Whether any entry could match in normalised text: a term or pattern match, or a
+    /// character that starts a base form (the cheap first stage of [`Detector::scan`]).
+    pub(super) fn has_raw_candidate(&self, ntext: &str) -> bool {
+        !self.raw_candidates(ntext).is_empty() || ntext.chars().any(|c| self.lemma_first.contains(&c))
     }
 
     /// The shared tokenizer.

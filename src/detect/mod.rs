@@ -9,13 +9,15 @@
 
 mod category;
 mod context;
+mod delta;
 mod dictionary;
 mod engine;
 mod my_number;
 
 pub use category::{Action, Category};
+pub use delta::Delta;
 pub use dictionary::{Boundary, DictionaryError, Suppressor};
-pub use engine::{DetectError, Detector};
+pub use engine::{DetectError, Detector, ENGINE};
 
 use serde::{Deserialize, Serialize};
 

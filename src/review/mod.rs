@@ -1,9 +1,8 @@
 //! The domain operations behind the upload service: uploads held until consent, advisor
 //! review, redaction, erasure and the candidate's rights (開示, 削除, 利用停止).
 //!
-//! Every state change is one [`WriteTx`]: the rows, the status and the audit entry commit
-//! together or not at all. Encrypted blobs are written before the transaction that points at
-//! them, so a crash never leaves a committed document without its content.
+//! Every state change is one [`WriteTx`]: the rows, the encrypted blobs, the status and the
+//! audit entry commit together or not at all.
 
 mod model;
 mod notices;
@@ -208,24 +207,15 @@ impl Service {
             Status::Error => (DocStatus::Quarantined, Some("unscannable")),
             Status::Flag | Status::Clear => (DocStatus::Released, None),
         };
-        // Blobs first (fsynced), then the transaction that makes them a document.
-        self.store.blobs.put(&id, "original", &key.seal(&bytes, &id, "original"))?;
         let has_text = report.error.is_none();
-        if has_text {
-            self.store.blobs.put(&id, "text", &key.seal(report.text.as_bytes(), &id, "text"))?;
-        }
         let mut tx = self.store.begin().await?;
-        let stored = self
+        let findings = self
             .insert_document(&mut tx, actor, &id, &key, name, &bytes, &report, status, reason, has_text, None)
-            .await;
-        let findings = match stored {
-            Ok(f) => f,
-            Err(e) => {
-                drop(tx);
-                let _ = self.store.blobs.remove(&id);
-                return Err(e);
-            }
-        };
+            .await?;
+        self.store.put_blob(&mut tx, &id, "original", &key.seal(&bytes, &id, "original")).await?;
+        if has_text {
+            self.store.put_blob(&mut tx, &id, "text", &key.seal(report.text.as_bytes(), &id, "text")).await?;
+        }
         tx.audit(Audit {
             actor_id: Some(actor.id.clone()),
             action: "upload",
@@ -242,10 +232,7 @@ impl Service {
                 "detector_version": report.dictionary_version,
             }),
         });
-        if let Err(e) = tx.commit().await {
-            let _ = self.store.blobs.remove(&id);
-            return Err(e.into());
-        }
+        tx.commit().await?;
         metrics::counter!("hairyo_uploads_total", "verdict" => report.status.id()).increment(1);
         for f in &report.findings {
             metrics::counter!("hairyo_findings_total", "category" => f.category.id()).increment(1);
@@ -409,11 +396,12 @@ impl Service {
         Ok(String::from_utf8_lossy(&key.open(sealed, &doc.meta.id, "name")?).into_owned())
     }
 
-    fn open_text(&self, doc: &DocumentRow, key: &DataKey) -> Result<Option<String>> {
+    async fn open_text(&self, doc: &DocumentRow, key: &DataKey) -> Result<Option<String>> {
         if !doc.has_text {
             return Ok(None);
         }
-        let sealed = self.store.blobs.get(&doc.meta.id, "text")?;
+        let sealed =
+            self.store.get_blob(&doc.meta.id, "text").await?.ok_or(StoreError::Corrupt("text blob missing"))?;
         let plain = key.open(&sealed, &doc.meta.id, "text")?;
         String::from_utf8(plain).map(Some).map_err(|_| ServiceError::Store(StoreError::Corrupt("text blob")))
     }
@@ -433,7 +421,7 @@ impl Service {
     pub async fn get(&self, actor: &User, id: &str) -> Result<DocumentView> {
         let doc = self.visible_document(actor, id).await?;
         let key = self.data_key(&doc)?;
-        let text = self.open_text(&doc, &key)?;
+        let text = self.open_text(&doc, &key).await?;
         let rows = self.finding_rows(id).await?;
         let consents = self.consents_of_document(id).await?;
         if actor.role == Role::Candidate {
@@ -483,7 +471,7 @@ impl Service {
             return Err(ServiceError::Forbidden("quarantined"));
         }
         let key = self.data_key(&doc)?;
-        let sealed = self.store.blobs.get(id, "original")?;
+        let sealed = self.store.get_blob(id, "original").await?.ok_or(StoreError::Corrupt("original blob missing"))?;
         let bytes = key.open(&sealed, id, "original")?;
         if actor.role != Role::Candidate || doc.meta.owner_id != actor.id {
             self.record(Audit {
@@ -705,7 +693,7 @@ impl Service {
         let f = self.finding_row(finding_id).await?;
         let doc = self.visible_document(actor, &f.document_id).await?;
         let key = self.data_key(&doc)?;
-        let text = self.open_text(&doc, &key)?;
+        let text = self.open_text(&doc, &key).await?;
         self.record(Audit {
             actor_id: Some(actor.id.clone()),
             action: "view",
@@ -812,7 +800,7 @@ impl Service {
         actor.require(&[Role::Candidate])?;
         let doc = self.visible_document(actor, id).await?;
         let key = self.data_key(&doc)?;
-        let text = self.open_text(&doc, &key)?.ok_or(ServiceError::Conflict("unscannable"))?;
+        let text = self.open_text(&doc, &key).await?.ok_or(ServiceError::Conflict("unscannable"))?;
         let rows = self.finding_rows(id).await?;
         let mut masked = text.clone();
         // Replace from the end so earlier offsets stay valid; one ■ per character.
@@ -839,8 +827,6 @@ impl Service {
         let new = new_id();
         let new_key = DataKey::generate();
         let bytes = masked.into_bytes();
-        self.store.blobs.put(&new, "original", &new_key.seal(&bytes, &new, "original"))?;
-        self.store.blobs.put(&new, "text", &new_key.seal(report.text.as_bytes(), &new, "text"))?;
         let name =
             format!("{}（マスキング済み）.txt", self.open_name(&doc).unwrap_or_default().trim_end_matches(".txt"));
         let mut tx = self.store.begin().await?;
@@ -849,6 +835,8 @@ impl Service {
         let findings = self
             .insert_document(&mut tx, actor, &new, &new_key, &name, &bytes, &report, status, reason, true, Some(id))
             .await?;
+        self.store.put_blob(&mut tx, &new, "original", &new_key.seal(&bytes, &new, "original")).await?;
+        self.store.put_blob(&mut tx, &new, "text", &new_key.seal(report.text.as_bytes(), &new, "text")).await?;
         erase_in_tx(&mut tx, id).await?;
         tx.audit(Audit {
             actor_id: Some(actor.id.clone()),
@@ -865,7 +853,6 @@ impl Service {
             detail: json!({ "why": "redacted" }),
         });
         tx.commit().await?;
-        let _ = self.store.blobs.remove(id);
         Ok(Uploaded {
             id: new,
             status,
@@ -876,8 +863,8 @@ impl Service {
         })
     }
 
-    /// Erases a document: its data key is destroyed (crypto-erasure), its findings deleted,
-    /// its blobs removed.
+    /// Erases a document: its data key is destroyed (crypto-erasure), its findings and blobs
+    /// deleted, in one transaction.
     pub async fn erase(&self, actor: &User, id: &str) -> Result<()> {
         actor.require(&[Role::Candidate, Role::Admin])?;
         let doc = self.visible_document(actor, id).await?;
@@ -891,10 +878,6 @@ impl Service {
             detail: json!({ "by": actor.role.id() }),
         });
         tx.commit().await?;
-        if let Err(e) = self.store.blobs.remove(id) {
-            // The key is gone; leftover ciphertext is unreadable. Swept at next start.
-            tracing::warn!(document = %id, error = e.code(), "blob removal failed after erasure");
-        }
         Ok(())
     }
 
@@ -1142,6 +1125,7 @@ async fn set_status(tx: &mut WriteTx, id: &str, status: DocStatus, reason: Optio
 
 async fn erase_in_tx(tx: &mut WriteTx, id: &str) -> Result<()> {
     sqlx::query("DELETE FROM findings WHERE document_id = $1").bind(id).execute(&mut *tx.tx).await?;
+    sqlx::query("DELETE FROM blobs WHERE document_id = $1").bind(id).execute(&mut *tx.tx).await?;
     sqlx::query(
         "UPDATE documents SET status = 'erased', reason = NULL, wrapped_key = NULL, sealed_name = NULL, has_text = 0, updated_at = $1 WHERE id = $2",
     )

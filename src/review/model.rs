@@ -94,7 +94,7 @@ impl DocStatus {
         }
     }
 
-    fn from_id(id: &str) -> Option<Self> {
+    pub(crate) fn from_id(id: &str) -> Option<Self> {
         match id {
             "quarantined" => Some(DocStatus::Quarantined),
             "released" => Some(DocStatus::Released),

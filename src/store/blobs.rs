@@ -1,85 +1,88 @@
-//! Encrypted blobs on the local file system, one folder per document.
+//! Encrypted blobs in the database, one row per (document, name).
 //!
-//! Blobs are written (and fsynced) before the database transaction that references them
-//! commits, so a committed document always has its blobs; a crash in between leaves orphan
-//! files with no row, which [`Blobs::sweep`] removes at start-up.
+//! Blobs commit in the same transaction as the document that owns them, so a committed
+//! document always has its content and a crash leaves nothing half-written; every server and
+//! worker that reaches the database reaches the blobs. The data is sealed with the document's
+//! key before it gets here: the database never sees plaintext.
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use super::StoreError;
+use sqlx::Row;
 
-/// The blob folder.
-#[derive(Debug, Clone)]
-pub struct Blobs {
-    dir: PathBuf,
-}
+use super::{Store, StoreError, WriteTx};
 
-impl Blobs {
-    /// Blobs under `dir` (created if missing).
-    pub fn open(dir: PathBuf) -> Result<Self, StoreError> {
-        std::fs::create_dir_all(&dir)?;
-        Ok(Self { dir })
+impl Store {
+    /// Stores (or replaces) blob `name` of a document inside a state-changing transaction.
+    pub async fn put_blob(&self, tx: &mut WriteTx, doc_id: &str, name: &str, sealed: &[u8]) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO blobs (document_id, name, data) VALUES ($1, $2, $3) \
+             ON CONFLICT (document_id, name) DO UPDATE SET data = excluded.data",
+        )
+        .bind(doc_id)
+        .bind(name)
+        .bind(sealed)
+        .execute(&mut *tx.tx)
+        .await?;
+        Ok(())
     }
 
-    fn doc_dir(&self, doc_id: &str) -> PathBuf {
-        self.dir.join(doc_id)
+    /// Reads blob `name` of a document; `None` when it does not exist.
+    pub async fn get_blob(&self, doc_id: &str, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let row = sqlx::query("SELECT data FROM blobs WHERE document_id = $1 AND name = $2")
+            .bind(doc_id)
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|r| r.try_get(0)).transpose()?)
     }
 
-    /// Writes blob `what` of a document atomically (temporary file, fsync, rename, fsync dir).
-    pub fn put(&self, doc_id: &str, what: &str, sealed: &[u8]) -> Result<(), StoreError> {
-        let dir = self.doc_dir(doc_id);
-        std::fs::create_dir_all(&dir)?;
-        let tmp = dir.join(format!(".{what}.tmp"));
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(sealed)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, dir.join(what))?;
-        sync_dir(&dir)?;
-        sync_dir(&self.dir)
-    }
-
-    /// Reads blob `what` of a document.
-    pub fn get(&self, doc_id: &str, what: &str) -> Result<Vec<u8>, StoreError> {
-        Ok(std::fs::read(self.doc_dir(doc_id).join(what))?)
-    }
-
-    /// Removes every blob of a document (after its key is destroyed; best effort is enough
-    /// because what remains cannot be decrypted).
-    pub fn remove(&self, doc_id: &str) -> Result<(), StoreError> {
-        match std::fs::remove_dir_all(self.doc_dir(doc_id)) {
-            Ok(()) => Ok(()),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(e.into()),
+    /// Moves blobs that an earlier version kept as files (`<data_dir>/blobs/<id>/<name>`) into
+    /// the database, then removes the folder. Files of documents without a live row (crash
+    /// orphans, erased documents) are dropped: they were never committed or are unreadable.
+    pub(super) async fn import_file_blobs(&self, dir: &Path) -> Result<(), StoreError> {
+        if !dir.is_dir() {
+            return Ok(());
         }
-    }
-
-    /// Document ids that have a blob folder.
-    pub fn ids(&self) -> Result<Vec<String>, StoreError> {
-        let mut out = Vec::new();
-        for entry in std::fs::read_dir(&self.dir)? {
+        let (mut imported, mut dropped) = (0usize, 0usize);
+        for entry in std::fs::read_dir(dir)? {
             let entry = entry?;
-            if entry.file_type()?.is_dir() {
-                out.push(entry.file_name().to_string_lossy().into_owned());
+            if !entry.file_type()?.is_dir() {
+                continue;
             }
-        }
-        Ok(out)
-    }
-
-    /// Removes blob folders of documents that `keep` does not know (orphans of a crash).
-    pub fn sweep(&self, keep: &std::collections::HashSet<String>) -> Result<usize, StoreError> {
-        let mut removed = 0;
-        for id in self.ids()? {
-            if !keep.contains(&id) {
-                self.remove(&id)?;
-                removed += 1;
+            let doc_id = entry.file_name().to_string_lossy().into_owned();
+            let live = sqlx::query("SELECT 1 FROM documents WHERE id = $1 AND status <> 'erased'")
+                .bind(&doc_id)
+                .fetch_optional(&self.pool)
+                .await?
+                .is_some();
+            if live {
+                let mut tx = self.begin().await?;
+                for file in std::fs::read_dir(entry.path())? {
+                    let file = file?;
+                    let name = file.file_name().to_string_lossy().into_owned();
+                    if name.starts_with('.') {
+                        continue;
+                    }
+                    let data = std::fs::read(file.path())?;
+                    sqlx::query(
+                        "INSERT INTO blobs (document_id, name, data) VALUES ($1, $2, $3) \
+                         ON CONFLICT (document_id, name) DO NOTHING",
+                    )
+                    .bind(&doc_id)
+                    .bind(&name)
+                    .bind(data)
+                    .execute(&mut *tx.tx)
+                    .await?;
+                }
+                tx.commit().await?;
+                imported += 1;
+            } else {
+                dropped += 1;
             }
+            std::fs::remove_dir_all(entry.path())?;
         }
-        Ok(removed)
+        std::fs::remove_dir(dir)?;
+        tracing::info!(imported, dropped, "moved file blobs into the database");
+        Ok(())
     }
-}
-
-fn sync_dir(dir: &Path) -> Result<(), StoreError> {
-    std::fs::File::open(dir)?.sync_all()?;
-    Ok(())
 }

@@ -1,5 +1,5 @@
-//! Storage: the database (SQLite by default, PostgreSQL by URL), encrypted blobs, and the
-//! hash-chained audit log.
+//! Storage: the database (SQLite by default, PostgreSQL by URL) holding the documents, their
+//! encrypted blobs, the job queue and the hash-chained audit log.
 //!
 //! One SQL dialect serves both databases through sqlx's `Any` driver (`$N` placeholders,
 //! TEXT timestamps, BIGINT counters); each backend has its own migrations folder for the DDL
@@ -9,6 +9,7 @@
 
 mod blobs;
 pub mod crypto;
+mod queue;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -19,8 +20,8 @@ use sha2::{Digest, Sha256};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Row};
 
-pub use blobs::Blobs;
 pub use crypto::{DataKey, MasterKey};
+pub use queue::{Job, MAX_ATTEMPTS, Queue};
 
 /// Why a storage operation failed. Messages never include document content.
 #[derive(Debug, thiserror::Error)]
@@ -71,7 +72,7 @@ pub enum Backend {
 /// How to open the store.
 #[derive(Debug, Clone)]
 pub struct StoreConfig {
-    /// Holds the SQLite file (default backend), the blobs and the master key file.
+    /// Holds the SQLite file (default backend) and the master key file.
     pub data_dir: PathBuf,
     /// `sqlite://…` or `postgres://…`; `None` for `<data_dir>/hairyo.db`.
     pub database_url: Option<String>,
@@ -79,15 +80,13 @@ pub struct StoreConfig {
     pub master_key: Option<String>,
 }
 
-/// The store: database pool, blobs and the master key. Cheap to clone.
+/// The store: database pool and the master key. Cheap to clone.
 #[derive(Clone)]
 pub struct Store {
     /// The connection pool.
     pub pool: AnyPool,
     /// Which database it is.
     pub backend: Backend,
-    /// The encrypted blobs.
-    pub blobs: Blobs,
     /// The master key.
     pub keys: Arc<MasterKey>,
 }
@@ -102,20 +101,16 @@ static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
 impl Store {
-    /// Opens (creating if needed) the data directory and database, runs migrations, and
-    /// removes blobs left behind by a crash before their transaction committed.
-    ///
-    /// Only the process that owns the data directory (the server) may call this: the sweep
-    /// would delete the blobs of uploads another process has written but not yet committed.
-    /// Tools that run beside a live server use [`Store::connect`].
+    /// Opens (creating if needed) the data directory and database, runs migrations, and moves
+    /// blobs that an earlier version kept as files into the database.
     pub async fn open(config: &StoreConfig) -> Result<Self, StoreError> {
         let store = Self::connect(config).await?;
-        store.sweep_orphan_blobs().await?;
+        store.import_file_blobs(&config.data_dir.join("blobs")).await?;
         Ok(store)
     }
 
-    /// Like [`Store::open`] but without the orphan sweep: safe beside a running server
-    /// (`hairyo admin …`).
+    /// Like [`Store::open`] without the one-time import of file blobs: what tools and workers
+    /// running beside a server use.
     pub async fn connect(config: &StoreConfig) -> Result<Self, StoreError> {
         sqlx::any::install_default_drivers();
         std::fs::create_dir_all(&config.data_dir)?;
@@ -142,6 +137,8 @@ impl Store {
                             sqlx::query("PRAGMA journal_mode = WAL").execute(&mut *conn).await?;
                             sqlx::query("PRAGMA synchronous = FULL").execute(&mut *conn).await?;
                             sqlx::query("PRAGMA foreign_keys = ON").execute(&mut *conn).await?;
+                            // Erased blobs are overwritten, not left in free pages.
+                            sqlx::query("PRAGMA secure_delete = ON").execute(&mut *conn).await?;
                             Ok(())
                         })
                     })
@@ -158,18 +155,7 @@ impl Store {
         }
         let keys =
             Arc::new(MasterKey::load_or_create(config.master_key.as_deref(), &config.data_dir.join("master.key"))?);
-        let blobs = Blobs::open(config.data_dir.join("blobs"))?;
-        Ok(Self { pool, backend, blobs, keys })
-    }
-
-    async fn sweep_orphan_blobs(&self) -> Result<(), StoreError> {
-        let rows = sqlx::query("SELECT id FROM documents WHERE status <> 'erased'").fetch_all(&self.pool).await?;
-        let keep = rows.iter().map(|r| r.try_get::<String, _>(0)).collect::<Result<_, _>>()?;
-        let removed = self.blobs.sweep(&keep)?;
-        if removed > 0 {
-            tracing::warn!(removed, "removed blobs of uncommitted or erased documents");
-        }
-        Ok(())
+        Ok(Self { pool, backend, keys })
     }
 
     /// Starts a state-changing transaction. It locks the audit head first, so concurrent

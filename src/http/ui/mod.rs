@@ -1,9 +1,9 @@
 //! The browser UI: server-rendered HTML (maud) on the same origin as the API, in Japanese.
 //!
-//! - Sessions are kept in memory here (never in the store): the sign-in form exchanges the
-//!   API token for a random 32-byte session id in an HttpOnly, SameSite=Strict cookie. Every
-//!   request re-authenticates through [`crate::review::Service::authenticate`], so a removed
-//!   or suspended user is seen at once.
+//! - The sign-in form exchanges the API token for a random 32-byte session id in an HttpOnly,
+//!   SameSite=Strict cookie. Sessions live in the database (`ui_sessions`, keyed by the id's
+//!   SHA-256, without the token), so any server behind a load balancer serves any session.
+//!   Every request loads the user afresh, so a removed or suspended user is seen at once.
 //! - Every POST form carries the session's CSRF token in a hidden field, checked on every
 //!   POST; a POST whose `Origin` is another site is refused as well.
 //! - Every UI response carries a strict Content-Security-Policy (no inline scripts or styles),
@@ -75,7 +75,7 @@ async fn security_headers(mut res: Response) -> Response {
 
 // ---- the signed-in caller -----------------------------------------------------------------
 
-/// A signed-in browser: the user (re-authenticated on this request) and the session.
+/// A signed-in browser: the user (loaded afresh on this request) and the session.
 pub(crate) struct Ctx {
     pub user: User,
     pub session: Session,
@@ -102,14 +102,7 @@ impl FromRequestParts<AppState> for Ctx {
     type Rejection = UiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let session = session::lookup(&parts.headers).ok_or(UiError::SignIn)?;
-        let user = state.service.authenticate(session.token()).await.map_err(|e| match e {
-            ServiceError::Unauthenticated => {
-                session::remove(&session.id);
-                UiError::SignIn
-            }
-            other => UiError::from(other),
-        })?;
+        let (session, user) = session::lookup(state, &parts.headers).await?.ok_or(UiError::SignIn)?;
         if parts.method == axum::http::Method::POST && !same_origin(&parts.headers) {
             return Err(UiError::Page(StatusCode::FORBIDDEN, "別のサイトからの送信は受け付けられません"));
         }

@@ -1,8 +1,12 @@
-//! Sign-in, sign-out and the in-memory session table.
+//! Sign-in, sign-out and the session table (`ui_sessions`, shared by every server).
+//!
+//! The cookie carries a random 32-byte id; the database keeps only its SHA-256, the user id,
+//! the CSRF token and the expiry. No API token is kept anywhere after sign-in: every request
+//! loads the user by id, so a suspension is seen at once and a deleted user's sessions are
+//! gone with the user. Sessions are not document state: they are written on the pool without
+//! the audit lock or audit entries (sign-in was never audited).
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
@@ -12,48 +16,52 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use maud::html;
 use rand::RngCore;
+use sha2::{Digest, Sha256};
+use sqlx::Row;
 use zeroize::Zeroizing;
 
 use super::{Ctx, Form, UiError, is_tls, layout};
 use crate::http::AppState;
-use crate::review::{Role, ServiceError};
+use crate::review::{Role, ServiceError, User};
+use crate::store;
 
 /// The session cookie.
 const COOKIE: &str = "hairyo_session";
 /// The cookie that protects the sign-in form itself (double submit).
 const PRE_COOKIE: &str = "hairyo_signin";
-/// A session lasts this long after sign-in.
+/// A session lasts this long after sign-in (an absolute limit: nothing is written per request,
+/// so a page view costs one read and no write on the shared database).
 const LIFETIME: Duration = Duration::from_secs(8 * 60 * 60);
-/// At most this many live sessions (oldest dropped first).
-const MAX_SESSIONS: usize = 10_000;
+/// At most this many live sessions per user (oldest dropped first). Per user rather than
+/// global: with a shared table a global cap would let one user's sign-ins end everyone's
+/// sessions, while this still bounds what one leaked token can add.
+const MAX_SESSIONS_PER_USER: i64 = 20;
 
-/// One signed-in browser.
+/// One signed-in browser. Holds neither the cookie value nor any token.
 #[derive(Clone)]
 pub(crate) struct Session {
-    /// The random id in the cookie.
-    pub id: String,
-    /// The CSRF token of every form of this session.
+    /// The SHA-256 of the random id in the cookie: the row's key.
+    id_hash: String,
+    /// The CSRF token of every form of this session. Stored as is, not hashed: every form
+    /// must show it, and on its own it grants nothing, since a POST also needs the session
+    /// cookie, which the database knows only by its hash.
     pub csrf: String,
-    token: Arc<Zeroizing<String>>,
-    expires: Instant,
-}
-
-impl Session {
-    /// The API token the session was opened with (re-authenticated on every request).
-    pub fn token(&self) -> &str {
-        self.token.as_str()
-    }
-}
-
-fn table() -> &'static Mutex<HashMap<String, Session>> {
-    static TABLE: OnceLock<Mutex<HashMap<String, Session>>> = OnceLock::new();
-    TABLE.get_or_init(|| Mutex::new(HashMap::new()))
 }
 
 fn random_hex() -> String {
     let mut raw = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut raw);
     hex::encode(raw)
+}
+
+fn id_hash(id: &str) -> String {
+    hex::encode(Sha256::digest(id.as_bytes()))
+}
+
+/// [`store::now`]'s format for another instant, so that expiries compare as text.
+fn timestamp(t: time::OffsetDateTime) -> String {
+    t.format(&time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]Z"))
+        .unwrap_or_default()
 }
 
 /// Compares without an early exit.
@@ -72,42 +80,67 @@ fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
         .map(|(_, v)| v.to_string())
 }
 
-/// The live session named by the request's cookie.
-pub(crate) fn lookup(headers: &HeaderMap) -> Option<Session> {
-    let id = cookie(headers, COOKIE)?;
-    let mut table = table().lock().unwrap_or_else(|e| e.into_inner());
-    match table.get(&id) {
-        Some(s) if s.expires > Instant::now() => Some(s.clone()),
-        Some(_) => {
-            table.remove(&id);
-            None
-        }
-        None => None,
+/// The live session named by the request's cookie, with its user loaded afresh. An expired
+/// session is deleted on the way.
+pub(crate) async fn lookup(state: &AppState, headers: &HeaderMap) -> Result<Option<(Session, User)>, ServiceError> {
+    let Some(id) = cookie(headers, COOKIE).map(Zeroizing::new) else { return Ok(None) };
+    // Anything but our own ids (64 hex digits) is not worth a query.
+    if id.len() != 64 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Ok(None);
     }
+    let pool = &state.service.store.pool;
+    let key = id_hash(&id);
+    let row = sqlx::query(
+        "SELECT u.id, u.name, u.role, u.suspended_at, s.csrf, s.expires_at \
+         FROM ui_sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1",
+    )
+    .bind(&key)
+    .fetch_optional(pool)
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    let expires_at: String = row.try_get(5)?;
+    if expires_at <= store::now() {
+        sqlx::query("DELETE FROM ui_sessions WHERE id_hash = $1").bind(&key).execute(pool).await?;
+        return Ok(None);
+    }
+    let user = User::from_row(&row)?;
+    Ok(Some((Session { id_hash: key, csrf: row.try_get(4)? }, user)))
 }
 
-/// Ends a session.
-pub(crate) fn remove(id: &str) {
-    table().lock().unwrap_or_else(|e| e.into_inner()).remove(id);
+/// Ends a session (on every server: the row is gone).
+pub(crate) async fn remove(state: &AppState, session: &Session) -> Result<(), ServiceError> {
+    sqlx::query("DELETE FROM ui_sessions WHERE id_hash = $1")
+        .bind(&session.id_hash)
+        .execute(&state.service.store.pool)
+        .await?;
+    Ok(())
 }
 
-fn open(token: &str) -> Session {
-    let session = Session {
-        id: random_hex(),
-        csrf: random_hex(),
-        token: Arc::new(Zeroizing::new(token.to_string())),
-        expires: Instant::now() + LIFETIME,
-    };
-    let mut table = table().lock().unwrap_or_else(|e| e.into_inner());
-    let now = Instant::now();
-    table.retain(|_, s| s.expires > now);
-    if table.len() >= MAX_SESSIONS {
-        if let Some(oldest) = table.iter().min_by_key(|(_, s)| s.expires).map(|(k, _)| k.clone()) {
-            table.remove(&oldest);
-        }
-    }
-    table.insert(session.id.clone(), session.clone());
-    session
+/// Opens a session for a user who just proved their token; returns the cookie value. Expired
+/// rows of every user are swept here, and the user's oldest sessions beyond the cap dropped.
+async fn open(state: &AppState, user: &User) -> Result<Zeroizing<String>, ServiceError> {
+    let pool = &state.service.store.pool;
+    let id = Zeroizing::new(random_hex());
+    let now = time::OffsetDateTime::now_utc();
+    let (created_at, expires_at) = (timestamp(now), timestamp(now + LIFETIME));
+    sqlx::query("DELETE FROM ui_sessions WHERE expires_at <= $1").bind(&created_at).execute(pool).await?;
+    sqlx::query("INSERT INTO ui_sessions (id_hash, user_id, csrf, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
+        .bind(id_hash(&id))
+        .bind(&user.id)
+        .bind(random_hex())
+        .bind(&created_at)
+        .bind(&expires_at)
+        .execute(pool)
+        .await?;
+    sqlx::query(
+        "DELETE FROM ui_sessions WHERE user_id = $1 AND id_hash NOT IN \
+         (SELECT id_hash FROM ui_sessions WHERE user_id = $1 ORDER BY created_at DESC, id_hash LIMIT $2)",
+    )
+    .bind(&user.id)
+    .bind(MAX_SESSIONS_PER_USER)
+    .execute(pool)
+    .await?;
+    Ok(id)
 }
 
 fn set_cookie(name: &str, value: &str, max_age: u64, secure: bool) -> HeaderValue {
@@ -124,15 +157,15 @@ pub(super) fn routes() -> Router<AppState> {
 }
 
 async fn home(headers: HeaderMap, State(state): State<AppState>) -> Response {
-    let Some(session) = lookup(&headers) else { return Redirect::to("/signin").into_response() };
-    match state.service.authenticate(session.token()).await {
-        Ok(user) => Redirect::to(match user.role {
+    match lookup(&state, &headers).await {
+        Ok(Some((_, user))) => Redirect::to(match user.role {
             Role::Candidate => "/documents",
             Role::Advisor => "/review",
             Role::Admin => "/admin/users",
         })
         .into_response(),
-        Err(_) => Redirect::to("/signin").into_response(),
+        Ok(None) => Redirect::to("/signin").into_response(),
+        Err(e) => UiError::from(e).into_response(),
     }
 }
 
@@ -177,11 +210,14 @@ async fn signin(State(state): State<AppState>, headers: HeaderMap, body: Bytes) 
     }
     let token = Zeroizing::new(form.get("token").unwrap_or("").trim().to_string());
     match state.service.authenticate(&token).await {
-        Ok(_) => {
-            let session = open(&token);
+        Ok(user) => {
+            let id = match open(&state, &user).await {
+                Ok(id) => id,
+                Err(e) => return UiError::from(e).into_response(),
+            };
             let tls = is_tls(&headers);
             let mut res = Redirect::to("/").into_response();
-            res.headers_mut().append(header::SET_COOKIE, set_cookie(COOKIE, &session.id, LIFETIME.as_secs(), tls));
+            res.headers_mut().append(header::SET_COOKIE, set_cookie(COOKIE, &id, LIFETIME.as_secs(), tls));
             res.headers_mut().append(header::SET_COOKIE, set_cookie(PRE_COOKIE, "", 0, tls));
             res
         }
@@ -192,9 +228,14 @@ async fn signin(State(state): State<AppState>, headers: HeaderMap, body: Bytes) 
     }
 }
 
-async fn signout(ctx: Ctx, headers: HeaderMap, body: Bytes) -> Result<Response, UiError> {
+async fn signout(
+    ctx: Ctx,
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, UiError> {
     ctx.check_csrf(&Form::parse(&body))?;
-    remove(&ctx.session.id);
+    remove(&state, &ctx.session).await?;
     let mut res = Redirect::to("/signin").into_response();
     res.headers_mut().append(header::SET_COOKIE, set_cookie(COOKIE, "", 0, is_tls(&headers)));
     Ok(res)

@@ -1,0 +1,148 @@
+//! What a dictionary change can affect, for incremental rescans.
+//!
+//! A finding depends on the text, the context rules (`context.toml`), the engine, the
+//! tokenizer dictionary, and the raw candidates: the spans where some entry's term, pattern
+//! or base form matched. Each entry's raw matches are independent of every other entry
+//! (overlapping term matches, one regular expression per pattern, base forms per morpheme),
+//! and [`Detector::scan`] equals the exhaustive scan whichever regions it segments. So when
+//! the context, engine and tokenizer are unchanged, a text in which no added, changed or
+//! removed entry has a raw match (in its old or its new form) has exactly the raw candidates
+//! it had before, and therefore the same findings and the same cancelled candidates. Only the
+//! texts where such an entry matches need the full scan; a [`Delta`] finds them with a
+//! detector built from those entries alone.
+
+use std::collections::HashMap;
+
+use super::dictionary::{CategoryFile, DictionarySet, EntrySpec, Suppressor};
+use super::engine::{DetectError, Detector, ENGINE};
+use crate::tokenize::normalize;
+
+/// The entries that differ between two dictionary versions, compiled into a prefilter.
+pub struct Delta {
+    prefilter: Option<Detector>,
+    entries: usize,
+}
+
+impl std::fmt::Debug for Delta {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Delta").field("entries", &self.entries).finish()
+    }
+}
+
+/// An entry as it acts on detection: its spec without the note, and the file-level rules it
+/// inherits.
+#[derive(PartialEq)]
+struct Effective {
+    spec: EntrySpec,
+    suppress: Vec<Suppressor>,
+    sections: Vec<String>,
+}
+
+fn effective(set: &DictionarySet) -> (Vec<String>, HashMap<String, Effective>) {
+    let mut order = Vec::new();
+    let mut map = HashMap::new();
+    for (_, category, file) in &set.categories {
+        for entry in &file.entries {
+            let name = format!("{}.{}", category.id(), entry.id);
+            let mut spec = entry.clone();
+            spec.note.clear();
+            let suppress = entry.suppress.clone().unwrap_or_else(|| file.suppress.clone());
+            order.push(name.clone());
+            map.insert(name, Effective { spec, suppress, sections: file.sections.clone() });
+        }
+    }
+    (order, map)
+}
+
+/// The tokenizer part of a detector version (`dict-….ipadic-…`).
+fn tokenizer_part(version: &str) -> Option<&str> {
+    version.split_once(".ipadic-").map(|(_, t)| t)
+}
+
+impl Delta {
+    /// What changed from the dictionaries `old_files` (of detector version `old_version`,
+    /// built by engine `old_engine`) to `new`'s. `None` when the change can affect any text:
+    /// a different engine, tokenizer or context file, or entries that swapped places.
+    pub fn between(
+        old_files: Vec<(String, String)>,
+        old_version: &str,
+        old_engine: &str,
+        new: &Detector,
+    ) -> Result<Option<Self>, DetectError> {
+        if old_engine != ENGINE || tokenizer_part(old_version) != tokenizer_part(new.version()) {
+            return Ok(None);
+        }
+        let old = DictionarySet::parse(old_files)?;
+        let cur = DictionarySet::parse(new.dictionary_files().to_vec())?;
+        if old.context != cur.context {
+            return Ok(None);
+        }
+        let (old_order, old_map) = effective(&old);
+        let (new_order, new_map) = effective(&cur);
+        // Candidates are ordered by rule index on equal spans: entries both versions share must
+        // keep their relative order.
+        let kept_old: Vec<&String> =
+            old_order.iter().filter(|n| new_map.get(*n).is_some_and(|e| e == &old_map[*n])).collect();
+        let kept_new: Vec<&String> =
+            new_order.iter().filter(|n| old_map.get(*n).is_some_and(|e| e == &new_map[*n])).collect();
+        if kept_old != kept_new {
+            return Ok(None);
+        }
+        // The prefilter: every new entry that is not kept, and every old one that is not kept
+        // (renamed so both forms of a changed entry fit in one detector). Raw matching only
+        // needs terms, patterns and base forms, so context conditions are dropped.
+        let mut categories = Vec::new();
+        let mut entries = 0;
+        for (set, map, suffix) in [(&cur, &new_map, ""), (&old, &old_map, "~old")] {
+            for (file_name, category, file) in &set.categories {
+                let changed: Vec<EntrySpec> = file
+                    .entries
+                    .iter()
+                    .filter(|e| {
+                        let name = format!("{}.{}", category.id(), e.id);
+                        let other = if suffix.is_empty() { &old_map } else { &new_map };
+                        !other.get(&name).is_some_and(|o| o == &map[&name])
+                    })
+                    .map(|e| EntrySpec {
+                        id: format!("{}{suffix}", e.id),
+                        requires: Vec::new(),
+                        unless: Vec::new(),
+                        ..e.clone()
+                    })
+                    .collect();
+                if changed.is_empty() {
+                    continue;
+                }
+                entries += changed.len();
+                let file = CategoryFile { sections: Vec::new(), entries: changed, ..file.clone() };
+                categories.push((format!("{file_name}{suffix}"), *category, file));
+            }
+        }
+        let prefilter = if entries == 0 {
+            None
+        } else {
+            let set = DictionarySet {
+                context: cur.context.clone(),
+                categories,
+                hash: String::from("delta"),
+                files: Vec::new(),
+            };
+            Some(Detector::build(set, new.tokenizer().clone())?)
+        };
+        Ok(Some(Self { prefilter, entries }))
+    }
+
+    /// How many entries differ (added, changed or removed).
+    pub fn entries(&self) -> usize {
+        self.entries
+    }
+
+    /// Whether the change can alter this text's findings: some differing entry matches it.
+    /// When this is false, the text's findings under the new dictionaries are the old ones.
+    pub fn may_affect(&self, text: &str) -> bool {
+        match &self.prefilter {
+            None => false,
+            Some(p) => p.has_raw_candidate(&normalize(text).text),
+        }
+    }
+}

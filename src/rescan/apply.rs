@@ -1,0 +1,421 @@
+//! Committing a batch's outcomes: one transaction for the job's completion, every document's
+//! change, its outcome row, its audit entry and notification. Nothing here releases a
+//! document; a released document whose findings its consent does not cover is held again.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::json;
+use sqlx::Row;
+
+use super::Rescan;
+use super::plan::summarize;
+use super::worker::Input;
+use crate::decide::Status;
+use crate::detect::{Action, Category};
+use crate::pipeline::Report;
+use crate::review::{DocStatus, Result, Service, ServiceError};
+use crate::store::{Audit, Job, Queue, WriteTx, new_id, now};
+
+/// What scanning one document gave.
+pub(super) enum Scanned {
+    /// Not scanned: erased meanwhile, or no stored text to scan (the reason is recorded).
+    Skipped(&'static str),
+    /// The dictionary change cannot affect this text: its findings stand.
+    Unaffected,
+    /// Scanned in full (the report may be an error).
+    Scan(Box<Report>),
+    /// Could not be read (key, blob, decryption).
+    Failed(String),
+}
+
+/// A stored finding, as compared with a new one.
+struct Stored {
+    id: String,
+    category: String,
+    start: i64,
+    end: i64,
+    rule: String,
+    span_mac: String,
+    review_state: String,
+}
+
+/// One document's outcome row.
+#[derive(Default)]
+struct Outcome {
+    method: &'static str,
+    changed: bool,
+    requarantined: bool,
+    added: BTreeMap<String, i64>,
+    removed: BTreeMap<String, i64>,
+    error: Option<String>,
+}
+
+/// Commits a batch: the job's completion (only while its lease is still ours), then each
+/// document's outcome (only while its row is pending), then the rescan's end if this was its
+/// last batch. Returns an error, and commits nothing, when the lease was lost.
+pub(super) async fn commit(
+    service: &Service,
+    job: &Job,
+    rescan: &Rescan,
+    results: Vec<(Input, Scanned)>,
+    worker: &str,
+) -> Result<()> {
+    let mut tx = service.store.begin().await?;
+    if !Queue::finish(&mut tx, job).await? {
+        return Err(ServiceError::Conflict("lease_lost"));
+    }
+    for (input, scanned) in results {
+        apply_one(&mut tx, rescan, input, scanned, worker).await?;
+    }
+    finish_if_done(&mut tx, rescan).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Marks the pending documents of a batch that failed for good (their documents are not
+/// touched: they stay stale for the next rescan) and ends the rescan if nothing is left.
+pub(super) async fn fail_batch(service: &Service, job: &Job, code: &str) -> Result<()> {
+    let (Some(rescan_id), Some(batch)) = (&job.rescan_id, job.batch) else { return Ok(()) };
+    let rescan = service.rescan(rescan_id).await?;
+    let mut tx = service.store.begin().await?;
+    sqlx::query(
+        "UPDATE rescan_items SET state = 'failed', error_code = $1, done_at = $2 WHERE rescan_id = $3 AND batch = $4 AND state = 'pending'",
+    )
+    .bind(code)
+    .bind(now())
+    .bind(rescan_id)
+    .bind(batch)
+    .execute(&mut *tx.tx)
+    .await?;
+    finish_if_done(&mut tx, &rescan).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn finish_if_done(tx: &mut WriteTx, rescan: &Rescan) -> Result<()> {
+    let pending: i64 = sqlx::query("SELECT COUNT(*) FROM rescan_items WHERE rescan_id = $1 AND state = 'pending'")
+        .bind(&rescan.id)
+        .fetch_one(&mut *tx.tx)
+        .await?
+        .try_get(0)?;
+    if pending > 0 {
+        return Ok(());
+    }
+    let ended =
+        sqlx::query("UPDATE rescans SET state = 'finished', finished_at = $1 WHERE id = $2 AND state = 'running'")
+            .bind(now())
+            .bind(&rescan.id)
+            .execute(&mut *tx.tx)
+            .await?
+            .rows_affected();
+    if ended == 1 && !rescan.dry_run {
+        let s = summarize(&mut *tx.tx, &rescan.id).await?;
+        let failed: i64 = sqlx::query("SELECT COUNT(*) FROM rescan_items WHERE rescan_id = $1 AND state = 'failed'")
+            .bind(&rescan.id)
+            .fetch_one(&mut *tx.tx)
+            .await?
+            .try_get(0)?;
+        tx.audit(Audit {
+            actor_id: None,
+            action: "rescan_finished",
+            document_id: None,
+            subject_id: None,
+            detail: json!({
+                "rescan": rescan.id, "dry_run": rescan.dry_run, "documents": rescan.total, "failed": failed,
+                "scanned": s.scanned, "unaffected": s.unaffected, "changed": s.changed,
+                "requarantined": s.requarantined, "added": s.added, "removed": s.removed,
+            }),
+        });
+        tracing::info!(rescan = %rescan.id, documents = rescan.total, changed = s.changed, requarantined = s.requarantined, failed, "rescan finished");
+    }
+    Ok(())
+}
+
+/// Applies one document's result and writes its outcome row.
+async fn apply_one(tx: &mut WriteTx, rescan: &Rescan, input: Input, scanned: Scanned, worker: &str) -> Result<()> {
+    let doc_id = input.doc.meta.id.clone();
+    // The state as of now, under the write lock: consent, reviews or erasure may have happened
+    // since the batch was read.
+    let row = sqlx::query("SELECT status, owner_id, detector_version FROM documents WHERE id = $1")
+        .bind(&doc_id)
+        .fetch_optional(&mut *tx.tx)
+        .await?;
+    let (status, owner, version): (String, String, String) = match &row {
+        Some(r) => (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?),
+        None => ("erased".into(), String::new(), String::new()),
+    };
+    let status = DocStatus::from_id(&status).unwrap_or(DocStatus::Erased);
+    let mut outcome = Outcome::default();
+    let write = !rescan.dry_run;
+    match scanned {
+        _ if status == DocStatus::Erased => {
+            outcome.method = "skipped";
+            outcome.error = Some("erased".into());
+        }
+        Scanned::Skipped(why) => {
+            outcome.method = "skipped";
+            outcome.error = Some(why.into());
+        }
+        Scanned::Unaffected if version != input.doc.meta.detector_version => {
+            // Another rescan brought it forward meanwhile: its findings are current already.
+            outcome.method = "unaffected";
+        }
+        Scanned::Unaffected => {
+            outcome.method = "unaffected";
+            if write {
+                sqlx::query("UPDATE documents SET detector_version = $1 WHERE id = $2")
+                    .bind(&rescan.target_version)
+                    .bind(&doc_id)
+                    .execute(&mut *tx.tx)
+                    .await?;
+            }
+        }
+        Scanned::Failed(code) => {
+            outcome.method = "error";
+            outcome.requarantined = hold_unreadable(tx, rescan, &doc_id, &owner, status, &code, write).await?;
+            outcome.error = Some(code);
+        }
+        Scanned::Scan(report) if report.error.is_some() => {
+            let code = report.error.as_ref().map(|e| e.code.clone()).unwrap_or_default();
+            outcome.method = "error";
+            outcome.requarantined = hold_unreadable(tx, rescan, &doc_id, &owner, status, &code, write).await?;
+            outcome.error = Some(code);
+        }
+        Scanned::Scan(report) => {
+            outcome.method = "scan";
+            let Some(key) = &input.key else { return Err(ServiceError::NotFound) };
+            apply_report(tx, rescan, &doc_id, &owner, status, key, &report, &mut outcome).await?;
+        }
+    }
+    let done = sqlx::query(
+        "UPDATE rescan_items SET state = 'done', method = $1, changed = $2, requarantined = $3, added = $4, removed = $5, \
+         error_code = $6, worker = $7, done_at = $8 WHERE rescan_id = $9 AND document_id = $10 AND state = 'pending'",
+    )
+    .bind(outcome.method)
+    .bind(i64::from(outcome.changed))
+    .bind(i64::from(outcome.requarantined))
+    .bind((!outcome.added.is_empty()).then(|| json!(outcome.added).to_string()))
+    .bind((!outcome.removed.is_empty()).then(|| json!(outcome.removed).to_string()))
+    .bind(&outcome.error)
+    .bind(worker)
+    .bind(now())
+    .bind(&rescan.id)
+    .bind(&doc_id)
+    .execute(&mut *tx.tx)
+    .await?
+    .rows_affected();
+    if done != 1 {
+        // The row was not pending: only possible if two holders of one lease raced, which
+        // `Queue::finish` excludes. Refuse the whole batch rather than apply twice.
+        return Err(ServiceError::Conflict("outcome_exists"));
+    }
+    Ok(())
+}
+
+/// A released document that can no longer be read or scanned is held (fail closed).
+async fn hold_unreadable(
+    tx: &mut WriteTx,
+    rescan: &Rescan,
+    doc_id: &str,
+    owner: &str,
+    status: DocStatus,
+    code: &str,
+    write: bool,
+) -> Result<bool> {
+    if status != DocStatus::Released {
+        return Ok(false);
+    }
+    if write {
+        sqlx::query(
+            "UPDATE documents SET status = 'quarantined', reason = 'unscannable', updated_at = $1 WHERE id = $2",
+        )
+        .bind(now())
+        .bind(doc_id)
+        .execute(&mut *tx.tx)
+        .await?;
+        tx.audit(Audit {
+            actor_id: None,
+            action: "rescan_hold",
+            document_id: Some(doc_id.to_string()),
+            subject_id: Some(owner.to_string()),
+            detail: json!({ "rescan": rescan.id, "error": code }),
+        });
+    }
+    Ok(true)
+}
+
+/// Replaces a document's findings with a full scan's: unchanged findings keep their rows and
+/// review states, a new finding with the rule and span of one an advisor resolved as a false
+/// positive stays resolved, vanished findings are deleted. Then the consent check.
+#[allow(clippy::too_many_arguments)]
+async fn apply_report(
+    tx: &mut WriteTx,
+    rescan: &Rescan,
+    doc_id: &str,
+    owner: &str,
+    status: DocStatus,
+    key: &crate::store::DataKey,
+    report: &Report,
+    outcome: &mut Outcome,
+) -> Result<()> {
+    let stored: Vec<Stored> = sqlx::query(
+        "SELECT id, category, start_byte, end_byte, rule, span_mac, review_state FROM findings WHERE document_id = $1",
+    )
+    .bind(doc_id)
+    .fetch_all(&mut *tx.tx)
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(Stored {
+            id: r.try_get(0)?,
+            category: r.try_get(1)?,
+            start: r.try_get(2)?,
+            end: r.try_get(3)?,
+            rule: r.try_get(4)?,
+            span_mac: r.try_get(5)?,
+            review_state: r.try_get(6)?,
+        })
+    })
+    .collect::<Result<_>>()?;
+    let resolved: BTreeSet<(&str, &str)> = stored
+        .iter()
+        .filter(|s| s.review_state == "false_positive")
+        .map(|s| (s.rule.as_str(), s.span_mac.as_str()))
+        .collect();
+    let mut kept = vec![false; stored.len()];
+    // (category, state) of every finding the document will have.
+    let mut final_states: Vec<(Category, String)> = Vec::new();
+    let at = now();
+    for f in &report.findings {
+        let mac = key.span_mac(&f.text);
+        let same = stored.iter().enumerate().position(|(i, s)| {
+            !kept[i]
+                && s.category == f.category.id()
+                && s.rule == f.rule
+                && s.start == f.start as i64
+                && s.end == f.end as i64
+                && s.span_mac == mac
+        });
+        if let Some(i) = same {
+            kept[i] = true;
+            final_states.push((f.category, stored[i].review_state.clone()));
+            continue;
+        }
+        let state = if resolved.contains(&(f.rule.as_str(), mac.as_str())) { "false_positive" } else { "pending" };
+        *outcome.added.entry(f.category.id().to_string()).or_default() += 1;
+        final_states.push((f.category, state.to_string()));
+        if rescan.dry_run {
+            continue;
+        }
+        sqlx::query(
+            "INSERT INTO findings (id, document_id, category, start_byte, end_byte, confidence, rule, span_mac, review_state, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(new_id())
+        .bind(doc_id)
+        .bind(f.category.id())
+        .bind(f.start as i64)
+        .bind(f.end as i64)
+        .bind(f.confidence)
+        .bind(&f.rule)
+        .bind(&mac)
+        .bind(state)
+        .bind(&at)
+        .execute(&mut *tx.tx)
+        .await?;
+    }
+    for (s, kept) in stored.iter().zip(&kept) {
+        if *kept {
+            continue;
+        }
+        *outcome.removed.entry(s.category.clone()).or_default() += 1;
+        if !rescan.dry_run {
+            sqlx::query("DELETE FROM findings WHERE id = $1").bind(&s.id).execute(&mut *tx.tx).await?;
+        }
+    }
+    outcome.changed = !outcome.added.is_empty() || !outcome.removed.is_empty();
+
+    // Categories that hold the document, against the consents in force.
+    let unresolved: BTreeSet<Category> = final_states
+        .iter()
+        .filter(|(c, state)| state != "false_positive" && c.action() != Action::Flag)
+        .map(|(c, _)| *c)
+        .collect();
+    let consents = sqlx::query(
+        "SELECT c.categories FROM consents c LEFT JOIN consent_withdrawals w ON w.consent_id = c.id \
+         WHERE c.document_id = $1 AND w.consent_id IS NULL",
+    )
+    .bind(doc_id)
+    .fetch_all(&mut *tx.tx)
+    .await?;
+    let mut covered = BTreeSet::new();
+    for r in &consents {
+        let list: Vec<String> = serde_json::from_str(&r.try_get::<String, _>(0)?).unwrap_or_default();
+        covered.extend(list.iter().filter_map(|c| Category::from_id(c)));
+    }
+    // A My Number can never be consented to.
+    let uncovered: Vec<Category> =
+        unresolved.iter().copied().filter(|c| c.action() == Action::Reject || !covered.contains(c)).collect();
+    outcome.requarantined = status == DocStatus::Released && !uncovered.is_empty();
+
+    if rescan.dry_run {
+        return Ok(());
+    }
+    let verdict = if report.status == Status::Error { "error" } else { report.status.id() };
+    sqlx::query("UPDATE documents SET detector_version = $1, verdict = $2, updated_at = $3 WHERE id = $4")
+        .bind(&rescan.target_version)
+        .bind(verdict)
+        .bind(&at)
+        .bind(doc_id)
+        .execute(&mut *tx.tx)
+        .await?;
+    if rescan.reextract {
+        sqlx::query("UPDATE documents SET has_text = 1, error_code = NULL WHERE id = $1")
+            .bind(doc_id)
+            .execute(&mut *tx.tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO blobs (document_id, name, data) VALUES ($1, 'text', $2) \
+             ON CONFLICT (document_id, name) DO UPDATE SET data = excluded.data",
+        )
+        .bind(doc_id)
+        .bind(key.seal(report.text.as_bytes(), doc_id, "text"))
+        .execute(&mut *tx.tx)
+        .await?;
+    }
+    let ids = |m: &BTreeMap<String, i64>| json!(m);
+    if outcome.requarantined {
+        let categories: Vec<&str> = uncovered.iter().map(|c| c.id()).collect();
+        sqlx::query("UPDATE documents SET status = 'quarantined', reason = 'rescan', updated_at = $1 WHERE id = $2")
+            .bind(&at)
+            .bind(doc_id)
+            .execute(&mut *tx.tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO notifications (id, user_id, document_id, kind, detail, created_at) VALUES ($1, $2, $3, 'requarantined', $4, $5)",
+        )
+        .bind(new_id())
+        .bind(owner)
+        .bind(doc_id)
+        .bind(json!({ "categories": categories }).to_string())
+        .bind(&at)
+        .execute(&mut *tx.tx)
+        .await?;
+        tx.audit(Audit {
+            actor_id: None,
+            action: "rescan_requarantine",
+            document_id: Some(doc_id.to_string()),
+            subject_id: Some(owner.to_string()),
+            detail: json!({ "rescan": rescan.id, "uncovered": categories, "added": ids(&outcome.added), "removed": ids(&outcome.removed) }),
+        });
+    } else if outcome.changed {
+        tx.audit(Audit {
+            actor_id: None,
+            action: "rescan_update",
+            document_id: Some(doc_id.to_string()),
+            subject_id: Some(owner.to_string()),
+            detail: json!({ "rescan": rescan.id, "added": ids(&outcome.added), "removed": ids(&outcome.removed) }),
+        });
+    }
+    Ok(())
+}
