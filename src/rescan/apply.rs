@@ -32,6 +32,7 @@ pub(super) enum Scanned {
 struct Stored {
     id: String,
     category: String,
+    confidence: f64,
     start: i64,
     end: i64,
     rule: String,
@@ -259,7 +260,7 @@ async fn apply_report(
     outcome: &mut Outcome,
 ) -> Result<()> {
     let stored: Vec<Stored> = sqlx::query(
-        "SELECT id, category, start_byte, end_byte, rule, span_mac, review_state FROM findings WHERE document_id = $1",
+        "SELECT id, category, start_byte, end_byte, rule, span_mac, review_state, confidence FROM findings WHERE document_id = $1",
     )
     .bind(doc_id)
     .fetch_all(&mut *tx.tx)
@@ -274,6 +275,7 @@ async fn apply_report(
             rule: r.try_get(4)?,
             span_mac: r.try_get(5)?,
             review_state: r.try_get(6)?,
+            confidence: r.try_get(7)?,
         })
     })
     .collect::<Result<_>>()?;
@@ -299,6 +301,14 @@ async fn apply_report(
         if let Some(i) = same {
             kept[i] = true;
             final_states.push((f.category, stored[i].review_state.clone()));
+            // An entry's confidence may have been retuned: the same finding, updated.
+            if stored[i].confidence != f.confidence && !rescan.dry_run {
+                sqlx::query("UPDATE findings SET confidence = $1 WHERE id = $2")
+                    .bind(f.confidence)
+                    .bind(&stored[i].id)
+                    .execute(&mut *tx.tx)
+                    .await?;
+            }
             continue;
         }
         let state = if resolved.contains(&(f.rule.as_str(), mac.as_str())) { "false_positive" } else { "pending" };

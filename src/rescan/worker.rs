@@ -12,7 +12,7 @@ use super::apply::{self, Scanned};
 use crate::detect::Delta;
 use crate::pipeline::Report;
 use crate::review::{DOC_COLUMNS, DocStatus, DocumentRow, Result, Service, ServiceError};
-use crate::store::{DataKey, Job, Queue, StoreError};
+use crate::store::{DataKey, Job, MAX_ATTEMPTS, Queue, StoreError};
 
 /// A worker's identity and its cache of dictionary deltas.
 pub struct Worker {
@@ -73,6 +73,12 @@ impl Worker {
                 }
             };
             match job {
+                // Claimed again and again because its workers died (a crash outside the
+                // panic guard, the memory limit): give up on it like on any failure.
+                Some(job) if job.attempts > MAX_ATTEMPTS => {
+                    self.give_back(&job, "workers_lost").await;
+                    stats.retried += 1;
+                }
                 Some(job) => {
                     if self.run_job(&job).await {
                         stats.jobs += 1;
@@ -108,17 +114,23 @@ impl Worker {
             Err(e) => {
                 let code = error_code(&e);
                 tracing::warn!(worker = %self.id, job = %job.id, attempt = job.attempts, error = code, "rescan batch failed");
-                match self.queue.retry(job, code).await {
-                    Ok(true) => {
-                        if let Err(e) = apply::fail_batch(&self.service, job, code).await {
-                            tracing::error!(job = %job.id, error = error_code(&e), "could not mark a failed batch");
-                        }
-                    }
-                    Ok(false) => {}
-                    Err(e) => tracing::error!(job = %job.id, error = e.code(), "could not requeue a failed batch"),
-                }
+                self.give_back(job, code).await;
                 false
             }
+        }
+    }
+
+    /// Gives a failed job back for a retry with backoff; after its last attempt, marks its
+    /// documents failed (they are untouched and stay stale).
+    async fn give_back(&self, job: &Job, code: &str) {
+        match self.queue.retry(job, code).await {
+            Ok(true) => {
+                if let Err(e) = apply::fail_batch(&self.service, job, code).await {
+                    tracing::error!(job = %job.id, error = error_code(&e), "could not mark a failed batch");
+                }
+            }
+            Ok(false) => {}
+            Err(e) => tracing::error!(job = %job.id, error = e.code(), "could not requeue a failed batch"),
         }
     }
 

@@ -1,0 +1,192 @@
+//! Rescan throughput against the in-process pipeline, and incremental against full.
+//!
+//! `cargo bench --bench rescan` stores `HAIRYO_RESCAN_DOCS` (default 10,000) generated
+//! résumé-size documents (about 2,000 characters each) in a temporary SQLite store under the
+//! built-in dictionaries, then makes a one-term change (a condition added to an entry of
+//! `medical_history.toml`) and measures, on the same store:
+//!
+//! - the in-process pipeline's throughput on the same texts (`Pipeline::scan_text`), in one
+//!   thread and in two;
+//! - a full rescan (`full = true`) with one worker and with two workers: read the sealed
+//!   text, decrypt, scan, diff the findings, commit outcome rows in batch transactions;
+//! - an incremental rescan after the one-term change (one worker).
+//!
+//! It prints a markdown table with the ratios: full rescan / pipeline (goal ≥ 0.8 at the
+//! same parallelism) and full / incremental time (goal ≥ 10×). Between runs the documents'
+//! detector version is set back, so each run rescans every document.
+//!
+//! Built but not run by `cargo test --benches` (which does not pass `--bench`).
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use hairyo::extract::{Extractor, Isolation, Limits};
+use hairyo::rescan::{Mode, RescanRequest, Worker};
+use hairyo::review::{Role, Service};
+use hairyo::store::{Store, StoreConfig};
+use hairyo::{Detector, Pipeline};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+const LINES: &[&str] = &[
+    "法人営業として新規顧客を年間二十社開拓し、売上を前年比百二十パーセントに伸ばしました。",
+    "在庫管理システムの導入を担当し、出荷ミスを三割減らしました。",
+    "チームリーダーとして五名のメンバーを指導し、離職率を下げました。",
+    "経理部で月次決算と年次決算、監査対応を担当しました。",
+    "顧客満足度調査の設計と分析を行い、改善施策を提案しました。",
+    "新人研修の講師を三年間務め、研修資料を全面的に改訂しました。",
+    "物流センターの立ち上げに参画し、作業手順の標準化を進めました。",
+    "品質管理の改善提案で社長賞を受賞しました。",
+    "Excel VBAで定型業務を自動化し、月二十時間の工数を削減しました。",
+    "取引先との価格交渉を担当し、仕入れコストを五パーセント削減しました。",
+    "看護師として病棟で患者様の看護にあたり、退院支援に携わりました。",
+    "趣味はランニングで、毎年フルマラソンに出場しています。",
+    "TOEIC 800点を取得しており、英語での商談にも対応できます。",
+    "持病の喘息で月に一度通院しています。",
+    "身体障害者手帳（四級）を所持しています。",
+    "労働組合の執行委員を二年務めました。",
+    "前科はありません。",
+];
+
+fn corpus(n: usize) -> Vec<String> {
+    let mut rng = StdRng::seed_from_u64(42);
+    (0..n)
+        .map(|i| {
+            let mut text = format!("職務経歴書\n氏名 候補者{i}\n■職務経歴\n");
+            while text.chars().count() < 2000 {
+                // Mostly career lines; now and then a sensitive one (as in real résumés).
+                let k = if rng.gen_range(0..12) == 0 { rng.gen_range(13..LINES.len()) } else { rng.gen_range(0..13) };
+                text.push_str(LINES[k]);
+                text.push('\n');
+            }
+            text
+        })
+        .collect()
+}
+
+fn dictionaries_with_new_term(dir: &Path) {
+    std::fs::create_dir_all(dir).unwrap();
+    for e in std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("dictionaries")).unwrap() {
+        let e = e.unwrap();
+        let mut text = std::fs::read_to_string(e.path()).unwrap();
+        if e.file_name() == "medical_history.toml" {
+            let at = text.find("id = \"chronic\"").unwrap();
+            let terms = at + text[at..].find("terms = [").unwrap() + "terms = [".len();
+            text.insert_str(terms, "\"ジストニア\", ");
+        }
+        std::fs::write(dir.join(e.file_name()), text).unwrap();
+    }
+}
+
+async fn service(data: &Path, detector: Arc<Detector>) -> Arc<Service> {
+    let store =
+        Store::open(&StoreConfig { data_dir: data.to_path_buf(), database_url: None, master_key: None }).await.unwrap();
+    let extractor = Extractor {
+        limits: Limits::default(),
+        isolation: Isolation::Subprocess { exe: PathBuf::from(env!("CARGO_BIN_EXE_hairyo")) },
+    };
+    Service::new(store, Pipeline::new(detector, extractor), Duration::from_secs(60))
+}
+
+fn pipeline_rate(pipeline: &Pipeline, texts: &[String], threads: usize) -> f64 {
+    let started = Instant::now();
+    std::thread::scope(|s| {
+        for chunk in texts.chunks(texts.len().div_ceil(threads)) {
+            s.spawn(move || {
+                for t in chunk {
+                    std::hint::black_box(pipeline.scan_text(t.clone()));
+                }
+            });
+        }
+    });
+    texts.len() as f64 / started.elapsed().as_secs_f64()
+}
+
+/// Runs one rescan to its end with `workers` in-process workers; returns (seconds, summary).
+async fn run_rescan(service: &Arc<Service>, full: bool, workers: usize) -> (f64, hairyo::rescan::Summary) {
+    let req = RescanRequest { mode: Mode::Stale, dry_run: false, reextract: false, full };
+    let started = Instant::now();
+    let rescan = service.start_rescan(None, req, "bench").await.unwrap();
+    let (_stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let handles: Vec<_> = (0..workers)
+        .map(|_| {
+            let w = Worker::new(service.clone(), Duration::from_secs(60), Some(rescan.id.clone()));
+            let stop = stop_rx.clone();
+            tokio::spawn(async move { w.run(stop, Duration::from_millis(5)).await.unwrap() })
+        })
+        .collect();
+    for h in handles {
+        h.await.unwrap();
+    }
+    let secs = started.elapsed().as_secs_f64();
+    let p = service.rescan_progress(None, &rescan.id).await.unwrap();
+    assert_eq!(p.progress.done, rescan.total);
+    (secs, p.summary)
+}
+
+async fn set_stale(service: &Service, version: &str) {
+    sqlx::query("UPDATE documents SET detector_version = $1").bind(version).execute(&service.store.pool).await.unwrap();
+}
+
+#[tokio::main(flavor = "multi_thread")]
+async fn main() {
+    if !std::env::args().any(|a| a == "--bench") {
+        return;
+    }
+    let n: usize = std::env::var("HAIRYO_RESCAN_DOCS").ok().and_then(|v| v.parse().ok()).unwrap_or(10_000);
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let v2_dir = tmp.path().join("dict-v2");
+    dictionaries_with_new_term(&v2_dir);
+    let texts = corpus(n);
+    let chars: usize = texts.iter().map(|t| t.chars().count()).sum::<usize>() / n;
+
+    let v1 = Arc::new(Detector::embedded().unwrap());
+    let old_version = v1.version().to_string();
+    let started = Instant::now();
+    {
+        let service = service(&data, v1).await;
+        service.register_detector().await.unwrap();
+        let (user, _) = service.create_user(None, "候補者", Role::Candidate).await.unwrap();
+        let mut tasks = tokio::task::JoinSet::new();
+        for chunk in texts.chunks(n.div_ceil(8)) {
+            let (service, user, chunk) = (service.clone(), user.clone(), chunk.to_vec());
+            tasks.spawn(async move {
+                for t in chunk {
+                    service.upload(&user, "cv.txt", t.into_bytes()).await.unwrap();
+                }
+            });
+        }
+        while tasks.join_next().await.is_some() {}
+        service.store.pool.close().await;
+    }
+    eprintln!("stored {n} documents (avg {chars} chars) in {:.1} s", started.elapsed().as_secs_f64());
+
+    let v2 = Arc::new(Detector::from_dir(&v2_dir).unwrap());
+    let service = service(&data, v2.clone()).await;
+    let pipeline = service.pipeline.clone();
+    let p1 = pipeline_rate(&pipeline, &texts, 1);
+    let p2 = pipeline_rate(&pipeline, &texts, 2);
+
+    let (full1, s) = run_rescan(&service, true, 1).await;
+    assert_eq!(s.scanned as usize, n);
+    set_stale(&service, &old_version).await;
+    let (full2, _) = run_rescan(&service, true, 2).await;
+    set_stale(&service, &old_version).await;
+    let (inc, s) = run_rescan(&service, false, 1).await;
+    let (r1, r2) = (n as f64 / full1, n as f64 / full2);
+    println!("| measure | value |");
+    println!("|---|---|");
+    println!("| documents | {n} (avg {chars} chars) |");
+    println!("| pipeline, 1 thread | {p1:.0} docs/s |");
+    println!("| pipeline, 2 threads | {p2:.0} docs/s |");
+    println!("| full rescan, 1 worker | {r1:.0} docs/s ({full1:.2} s), ratio {:.2} |", r1 / p1);
+    println!("| full rescan, 2 workers | {r2:.0} docs/s ({full2:.2} s), ratio {:.2} |", r2 / p2);
+    println!(
+        "| incremental rescan, 1 worker | {inc:.2} s ({} scanned, {} unaffected), {:.1}× faster than full |",
+        s.scanned,
+        s.unaffected,
+        full1 / inc
+    );
+}
