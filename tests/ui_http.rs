@@ -1,7 +1,7 @@
 //! The browser UI's security properties without a browser: `app(state).oneshot(...)`.
 //! Security headers, the session cookie's flags, CSRF on every POST, static assets, and that a
 //! candidate gets a 404 page for another candidate's document; sessions that live in the
-//! database, shared by every server on it.
+//! database, shared by every server on it; the notice of a document held again by a rescan.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -301,6 +301,7 @@ backend_tests!(
     sessions_are_shared_by_servers_on_one_database,
     expired_sessions_are_refused_and_deleted,
     sessions_end_with_their_user_and_are_capped_per_user,
+    requarantined_documents_are_announced_to_their_owner,
 );
 
 /// Two servers behind a load balancer: a session opened on one works on the other, and
@@ -421,4 +422,71 @@ async fn sessions_end_with_their_user_and_are_capped_per_user(db: TestDb) {
     let (res, _) = get_page(&e.app, "/documents", &bob_sids[20]).await;
     assert_eq!(res.headers()[header::LOCATION], "/signin");
     assert_eq!(session_count(&e.service).await, 1);
+}
+
+/// A rescan put a released document back into quarantine: its owner's list says so in
+/// Japanese, with the categories and a link, until they mark it read; nobody else sees it.
+async fn requarantined_documents_are_announced_to_their_owner(db: TestDb) {
+    let e = env_on(&db).await;
+    let (alice_user, alice) = e.service.create_user(None, "alice", Role::Candidate).await.unwrap();
+    let (_, bob) = e.service.create_user(None, "bob", Role::Candidate).await.unwrap();
+    let doc = e
+        .service
+        .upload(&alice_user, "職務経歴書_2026.txt", "物流会社で在庫管理を担当しました。".as_bytes().to_vec())
+        .await
+        .unwrap();
+    // What a rescan writes when the dictionaries start to catch something in it.
+    sqlx::query("UPDATE documents SET status = 'quarantined', reason = 'rescan' WHERE id = $1")
+        .bind(&doc.id)
+        .execute(&e.service.store.pool)
+        .await
+        .unwrap();
+    let note = hairyo::store::new_id();
+    sqlx::query(
+        "INSERT INTO notifications (id, user_id, document_id, kind, detail, created_at) VALUES ($1, $2, $3, 'requarantined', $4, $5)",
+    )
+    .bind(&note)
+    .bind(&alice_user.id)
+    .bind(&doc.id)
+    .bind(r#"{"categories": ["medical_history", "disability"]}"#)
+    .bind(hairyo::store::now())
+    .execute(&e.service.store.pool)
+    .await
+    .unwrap();
+
+    let (sid, _) = sign_in(&e.app, &alice, false).await;
+    let (res, html) = get_page(&e.app, "/documents", &sid).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let message = format!(
+        "辞書の更新により、文書「<a href=\"/documents/{}\">職務経歴書_2026.txt</a>」に新たな要配慮個人情報（病歴、心身の機能の障害）が見つかったため、再び保留にしました。内容を確認し、同意・マスキング・削除のいずれかを選んでください。",
+        doc.id
+    );
+    assert!(html.contains(&message), "{html}");
+    assert!(html.contains("隔離中（辞書更新で再保留）"), "the status in Japanese: {html}");
+    assert!(!html.contains("medical_history") && !html.contains(">rescan<"), "no ids shown: {html}");
+    let (_, page) = get_page(&e.app, &format!("/documents/{}", doc.id), &sid).await;
+    assert!(
+        page.contains("辞書の更新により、この書類にあなたが同意していない要配慮個人情報が新たに見つかったため"),
+        "{page}"
+    );
+
+    // Bob sees nothing of it and cannot mark it read.
+    let (bob_sid, _) = sign_in(&e.app, &bob, false).await;
+    let (_, bob_html) = get_page(&e.app, "/documents", &bob_sid).await;
+    assert!(!bob_html.contains("辞書の更新により") && !bob_html.contains(&doc.id));
+    let bob_csrf = hidden_csrf(&bob_html);
+    let (res, _) =
+        post_form(&e.app, &format!("/notifications/{note}/read"), &bob_sid, format!("csrf={bob_csrf}")).await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+
+    // Marking it read takes the session's CSRF token; then the notice is gone.
+    let csrf = hidden_csrf(&html);
+    let (res, _) = post_form(&e.app, &format!("/notifications/{note}/read"), &sid, "csrf=wrong".into()).await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let (res, _) = post_form(&e.app, &format!("/notifications/{note}/read"), &sid, format!("csrf={csrf}")).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(res.headers()[header::LOCATION], "/documents");
+    let (_, html) = get_page(&e.app, "/documents", &sid).await;
+    assert!(!html.contains("辞書の更新により"), "{html}");
+    assert!(html.contains("隔離中（辞書更新で再保留）"), "the document is still held");
 }

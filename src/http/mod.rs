@@ -6,6 +6,8 @@ mod admin;
 mod documents;
 mod error;
 mod meta;
+mod notifications;
+mod rescans;
 mod review;
 mod ui;
 
@@ -64,6 +66,8 @@ pub fn app(state: AppState) -> Router {
         .merge(documents::routes(&state))
         .merge(review::routes())
         .merge(admin::routes())
+        .merge(rescans::routes())
+        .merge(notifications::routes())
         .merge(meta::routes())
         .merge(ui::routes())
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "見つかりません") })

@@ -6,6 +6,7 @@
 
 mod model;
 mod notices;
+mod notifications;
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -17,6 +18,7 @@ use sqlx::Row;
 
 pub use model::*;
 pub use notices::{Notice, current_notice, find_notice};
+pub use notifications::Notification;
 
 use crate::decide::Status;
 use crate::detect::{Action, Category};
@@ -863,8 +865,8 @@ impl Service {
         })
     }
 
-    /// Erases a document: its data key is destroyed (crypto-erasure), its findings and blobs
-    /// deleted, in one transaction.
+    /// Erases a document: its data key is destroyed (crypto-erasure), its findings, blobs and
+    /// notifications deleted, in one transaction.
     pub async fn erase(&self, actor: &User, id: &str) -> Result<()> {
         actor.require(&[Role::Candidate, Role::Admin])?;
         let doc = self.visible_document(actor, id).await?;
@@ -932,6 +934,7 @@ impl Service {
         .iter()
         .map(Consent::from_row)
         .collect::<Result<Vec<_>>>()?;
+        let notifications = self.notifications_of(&actor.id).await?;
         let audit = sqlx::query("SELECT seq, at, actor_id, action, document_id, subject_id, detail, prev_hash, hash FROM audit WHERE subject_id = $1 ORDER BY seq")
             .bind(&actor.id)
             .fetch_all(&self.store.pool)
@@ -955,6 +958,7 @@ impl Service {
             "consents": consents,
             "reviews": reviews,
             "provisions": provisions,
+            "notifications": notifications,
             "audit": audit,
         }))
     }
@@ -1126,6 +1130,8 @@ async fn set_status(tx: &mut WriteTx, id: &str, status: DocStatus, reason: Optio
 async fn erase_in_tx(tx: &mut WriteTx, id: &str) -> Result<()> {
     sqlx::query("DELETE FROM findings WHERE document_id = $1").bind(id).execute(&mut *tx.tx).await?;
     sqlx::query("DELETE FROM blobs WHERE document_id = $1").bind(id).execute(&mut *tx.tx).await?;
+    // A notification names the categories found in the document: erased with it.
+    sqlx::query("DELETE FROM notifications WHERE document_id = $1").bind(id).execute(&mut *tx.tx).await?;
     sqlx::query(
         "UPDATE documents SET status = 'erased', reason = NULL, wrapped_key = NULL, sealed_name = NULL, has_text = 0, updated_at = $1 WHERE id = $2",
     )

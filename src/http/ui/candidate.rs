@@ -15,7 +15,10 @@ use maud::{Markup, html};
 use super::{Ctx, Form, UiError, csrf_field, kind_ja, layout, notice_block, review_state_ja, status_badge, when};
 use crate::detect::{Action, Category};
 use crate::http::{AppState, user_agent};
-use crate::review::{ConsentRequest, DocStatus, DocumentView, OwnerFinding, Role, ServiceError, current_notice};
+use crate::review::{
+    ConsentRequest, DocStatus, DocumentMeta, DocumentView, Notification, OwnerFinding, Role, ServiceError,
+    current_notice,
+};
 
 /// The purposes a candidate can choose, each separately.
 pub(super) const PURPOSES: &[&str] = &["求人企業への推薦", "キャリア相談"];
@@ -33,13 +36,33 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/account", get(account))
         .route("/account/export", get(export))
         .route("/account/suspend", get(suspend_page).post(suspend))
+        .route("/notifications/{id}/read", post(read_notification))
 }
 
 async fn list(State(state): State<AppState>, ctx: Ctx) -> Result<Response, UiError> {
     ctx.require(&[Role::Candidate])?;
     let docs = state.service.list(&ctx.user).await?;
+    let notes = unread_notes(&docs, state.service.notifications(&ctx.user).await?);
     let body = html! {
         h1 { "提出書類一覧" }
+        @if !notes.is_empty() {
+            section.alert aria-labelledby="notes-h" {
+                h2 #notes-h { "お知らせ（" (notes.len()) "件）" }
+                ul.notifications {
+                    @for (n, d) in &notes {
+                        li {
+                            "辞書の更新により、文書「"
+                            a href={ "/documents/" (d.id) } { (d.name.as_deref().unwrap_or("（名称なし）")) }
+                            "」に新たな要配慮個人情報（" (categories_ja(&n.categories)) "）が見つかったため、再び保留にしました。内容を確認し、同意・マスキング・削除のいずれかを選んでください。"
+                            form.inline method="post" action={ "/notifications/" (n.id) "/read" } {
+                                (csrf_field(&ctx))
+                                button type="submit" { "確認済みにする" }
+                            }
+                        }
+                    }
+                }
+            }
+        }
         p { a.button.primary href="/upload" { "書類をアップロード" } }
         @if docs.is_empty() {
             p { "まだ書類はありません。" }
@@ -63,6 +86,35 @@ async fn list(State(state): State<AppState>, ctx: Ctx) -> Result<Response, UiErr
         }
     };
     Ok(layout("提出書類一覧", Some(&ctx), body).into_response())
+}
+
+/// Unread notifications of documents still held because of a rescan, each with its document.
+/// Once the candidate has chosen (consent, masking or deletion) the message is moot and goes.
+fn unread_notes(docs: &[DocumentMeta], notes: Vec<Notification>) -> Vec<(Notification, &DocumentMeta)> {
+    notes
+        .into_iter()
+        .filter(|n| n.read_at.is_none() && n.kind == "requarantined")
+        .filter_map(|n| {
+            let doc = docs.iter().find(|d| Some(&d.id) == n.document_id.as_ref())?;
+            (doc.status == DocStatus::Quarantined && doc.reason.as_deref() == Some("rescan")).then_some((n, doc))
+        })
+        .collect()
+}
+
+/// Category ids as their Japanese names: 「病歴、心身の機能の障害」.
+fn categories_ja(ids: &[String]) -> String {
+    ids.iter().map(|id| Category::from_id(id).map_or(id.as_str(), |c| c.name_ja())).collect::<Vec<_>>().join("、")
+}
+
+async fn read_notification(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Response, UiError> {
+    ctx.check_csrf(&Form::parse(&body))?;
+    state.service.mark_notification_read(&ctx.user, &id).await?;
+    Ok(Redirect::to("/documents").into_response())
 }
 
 async fn upload_page(State(state): State<AppState>, ctx: Ctx) -> Result<Response, UiError> {
@@ -219,6 +271,8 @@ async fn show(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>) -
                     div.alert role="status" {
                         @if meta.reason.as_deref() == Some("unscannable") {
                             p { "この書類は文字を読み取れなかったため、安全のため隔離しています。削除して、文字を含むファイルを再度アップロードしてください。" }
+                        } @else if meta.reason.as_deref() == Some("rescan") {
+                            p { strong { "辞書の更新により、この書類にあなたが同意していない要配慮個人情報が新たに見つかったため、再び保留にしました。" } "あなたが同意するまで、担当者は閲覧できません。下の印の付いた箇所を確認し、「同意する」「マスキングする」「削除する」のいずれかを選んでください。どれを選んでも不利益はありません。" }
                         } @else {
                             p { strong { "この書類には要配慮個人情報が含まれています。" } "あなたが同意するまで、担当者は閲覧できません。下の印の付いた箇所を確認し、「同意する」「マスキングする」「削除する」のいずれかを選んでください。どれを選んでも不利益はありません。" }
                         }

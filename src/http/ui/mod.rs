@@ -269,7 +269,7 @@ fn status_ja(meta: &DocumentMeta) -> &'static str {
     match (meta.status, meta.reason.as_deref()) {
         (DocStatus::Quarantined, Some("unscannable")) => "隔離中（読み取り不可）",
         (DocStatus::Quarantined, Some("consent_withdrawn")) => "隔離中（同意撤回）",
-        (DocStatus::Quarantined, Some("rescan")) => "隔離中（再検査待ち）",
+        (DocStatus::Quarantined, Some("rescan")) => "隔離中（辞書更新で再保留）",
         (DocStatus::Quarantined, _) => "隔離中（同意待ち）",
         (DocStatus::Released, _) => "公開済み",
         (DocStatus::Erased, _) => "削除済み",
