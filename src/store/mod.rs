@@ -361,7 +361,16 @@ impl WriteTx {
 
 /// The current time, RFC 3339 UTC with microseconds (sorts as text).
 pub fn now() -> String {
-    let t = time::OffsetDateTime::now_utc();
+    timestamp(time::OffsetDateTime::now_utc())
+}
+
+/// The time `d` from now, in [`now`]'s format (leases, expiries).
+pub fn now_plus(d: Duration) -> String {
+    timestamp(time::OffsetDateTime::now_utc() + d)
+}
+
+/// A UTC instant in the stored format: RFC 3339 with microseconds, so times compare as text.
+pub fn timestamp(t: time::OffsetDateTime) -> String {
     t.format(&time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]Z"))
         .unwrap_or_default()
 }

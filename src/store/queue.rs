@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use sqlx::Row;
 
-use super::{Backend, Store, StoreError, WriteTx, now};
+use super::{Backend, Store, StoreError, WriteTx, now, now_plus};
 
 /// A claimed job.
 #[derive(Debug, Clone)]
@@ -40,12 +40,6 @@ pub struct Queue {
 
 /// Maximum attempts of a job before it is marked failed.
 pub const MAX_ATTEMPTS: i64 = 5;
-
-fn at_offset(d: Duration) -> String {
-    let t = time::OffsetDateTime::now_utc() + d;
-    t.format(&time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]Z"))
-        .unwrap_or_default()
-}
 
 impl Queue {
     /// The queue with a lease of `lease` per claim.
@@ -100,7 +94,7 @@ impl Queue {
             .bind(version)
             .bind(rescan.unwrap_or(""))
             .bind(owner)
-            .bind(at_offset(self.lease))
+            .bind(now_plus(self.lease))
             .fetch_optional(&mut *tx)
             .await?;
         tx.commit().await?;
@@ -120,7 +114,7 @@ impl Queue {
         let done = sqlx::query(
             "UPDATE jobs SET lease_until = $1, updated_at = $2 WHERE id = $3 AND lease_owner = $4 AND state = 'running'",
         )
-        .bind(at_offset(self.lease))
+        .bind(now_plus(self.lease))
         .bind(now())
         .bind(&job.id)
         .bind(&job.owner)
@@ -154,7 +148,7 @@ impl Queue {
              run_after = $1, lease_owner = NULL, lease_until = NULL, last_error = $2, updated_at = $3 \
              WHERE id = $4 AND lease_owner = $5 AND state = 'running' RETURNING state",
         )
-        .bind(at_offset(backoff))
+        .bind(now_plus(backoff))
         .bind(error)
         .bind(now())
         .bind(&job.id)

@@ -58,12 +58,6 @@ fn id_hash(id: &str) -> String {
     hex::encode(Sha256::digest(id.as_bytes()))
 }
 
-/// [`store::now`]'s format for another instant, so that expiries compare as text.
-fn timestamp(t: time::OffsetDateTime) -> String {
-    t.format(&time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]Z"))
-        .unwrap_or_default()
-}
-
 /// Compares without an early exit.
 pub(crate) fn constant_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
@@ -122,7 +116,7 @@ async fn open(state: &AppState, user: &User) -> Result<Zeroizing<String>, Servic
     let pool = &state.service.store.pool;
     let id = Zeroizing::new(random_hex());
     let now = time::OffsetDateTime::now_utc();
-    let (created_at, expires_at) = (timestamp(now), timestamp(now + LIFETIME));
+    let (created_at, expires_at) = (store::timestamp(now), store::timestamp(now + LIFETIME));
     sqlx::query("DELETE FROM ui_sessions WHERE expires_at <= $1").bind(&created_at).execute(pool).await?;
     sqlx::query("INSERT INTO ui_sessions (id_hash, user_id, csrf, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
         .bind(id_hash(&id))
