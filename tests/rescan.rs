@@ -9,19 +9,15 @@
 
 #[path = "support/db.rs"]
 mod db;
+#[path = "support/rescan.rs"]
+mod rescan_support;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::sync::Arc;
-use std::time::Duration;
+use std::path::Path;
 
 use db::{TestDb, backend_tests};
-use hairyo::detect::Detector;
-use hairyo::extract::{Extractor, Isolation, Limits};
-use hairyo::pipeline::Pipeline;
 use hairyo::review::{ConsentRequest, DocStatus, ReviewRequest, Role, Service, User, current_notice};
-use hairyo::store::{Store, StoreConfig};
+use rescan_support::{dictionaries_copy, dictionaries_with, service_with};
 use serde_json::Value;
 use sqlx::Row;
 
@@ -29,61 +25,6 @@ backend_tests!(added_term_requarantines_exactly_the_uncovered_documents);
 
 /// The condition the new dictionary version learns.
 const NEW_TERM: &str = "ジストニア";
-
-/// The dictionaries of this repository with `term` added to the terms of entry `entry` of
-/// `file` (a one-term change, as an editor would make it).
-fn dictionaries_with(dir: &Path, file: &str, entry: &str, term: &str) {
-    std::fs::create_dir_all(dir).unwrap();
-    for e in std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("dictionaries")).unwrap() {
-        let e = e.unwrap();
-        let mut text = std::fs::read_to_string(e.path()).unwrap();
-        if e.file_name() == file {
-            let at = text.find(&format!("id = \"{entry}\"")).expect("entry");
-            let terms = at + text[at..].find("terms = [").expect("terms") + "terms = [".len();
-            text.insert_str(terms, &format!("\"{term}\", "));
-        }
-        std::fs::write(dir.join(e.file_name()), text).unwrap();
-    }
-}
-
-fn dictionaries_copy(dir: &Path) {
-    std::fs::create_dir_all(dir).unwrap();
-    for e in std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("dictionaries")).unwrap() {
-        let e = e.unwrap();
-        std::fs::copy(e.path(), dir.join(e.file_name())).unwrap();
-    }
-}
-
-async fn service(data: &Path, db: &TestDb, dictionaries: &Path) -> Arc<Service> {
-    let store = Store::open(&StoreConfig { data_dir: data.to_path_buf(), database_url: db.url(), master_key: None })
-        .await
-        .expect("store");
-    let extractor = Extractor {
-        limits: Limits::default(),
-        isolation: Isolation::Subprocess { exe: PathBuf::from(env!("CARGO_BIN_EXE_hairyo")) },
-    };
-    let detector = Arc::new(Detector::from_dir(dictionaries).expect("dictionaries"));
-    Service::new(store, Pipeline::new(detector, extractor), Duration::from_secs(60))
-}
-
-/// Runs `hairyo rescan ARGS --format json` on the store; returns the summary object.
-fn rescan_cli(data: &Path, db: &TestDb, dictionaries: &Path, args: &[&str]) -> Value {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_hairyo"));
-    cmd.arg("rescan")
-        .args(args)
-        .args(["--format", "json", "--workers", "2", "--config", "/nonexistent/hairyo.toml"])
-        .arg("--data-dir")
-        .arg(data)
-        .arg("--dictionaries-dir")
-        .arg(dictionaries);
-    if let Some(url) = db.url() {
-        cmd.args(["--database-url", &url]);
-    }
-    let out = cmd.output().expect("run hairyo rescan");
-    assert!(out.status.success(), "rescan failed: {}", String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
-}
 
 /// Everything a rescan could change: statuses, reasons, findings with review states,
 /// notifications, the audit length and the versions.
@@ -167,7 +108,7 @@ async fn added_term_requarantines_exactly_the_uncovered_documents(db: TestDb) {
     let (v1, v2) = (tmp.path().join("dict-v1"), tmp.path().join("dict-v2"));
     dictionaries_copy(&v1);
     dictionaries_with(&v2, "medical_history.toml", "chronic", NEW_TERM);
-    let service = service(&data, &db, &v1).await;
+    let service = service_with(&data, db.url(), &v1).await;
     service.register_detector().await.unwrap();
     let mut people = Vec::new();
     for i in 0..4 {
@@ -300,7 +241,7 @@ async fn added_term_requarantines_exactly_the_uncovered_documents(db: TestDb) {
     .await;
     assert_eq!(fp_after, fp_before);
     // Nothing stale is left and the audit chain holds.
-    let v2_service = service_for(&data, &db, &v2).await;
+    let v2_service = service_with(&data, db.url(), &v2).await;
     assert_eq!(v2_service.dictionary_status().await.unwrap().stale, 0);
     assert!(v2_service.store.verify_audit().await.unwrap().is_ok());
 
@@ -318,6 +259,6 @@ async fn added_term_requarantines_exactly_the_uncovered_documents(db: TestDb) {
     assert!(by_category.is_empty(), "{full}");
 }
 
-async fn service_for(data: &Path, db: &TestDb, dictionaries: &Path) -> Arc<Service> {
-    service(data, db, dictionaries).await
+fn rescan_cli(data: &Path, db: &TestDb, dictionaries: &Path, args: &[&str]) -> Value {
+    rescan_support::rescan_cli(data, db.url(), dictionaries, args)
 }

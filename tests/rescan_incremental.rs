@@ -7,19 +7,18 @@
 //! must come out identical. Underneath, for every text the change cannot affect, the old and
 //! new detectors must give the same findings and the same cancelled candidates.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+#[path = "support/rescan.rs"]
+mod rescan_support;
+
+use std::path::Path;
+use std::time::Instant;
 
 use hairyo::detect::{Delta, Detector, ENGINE};
-use hairyo::extract::{Extractor, Isolation, Limits};
-use hairyo::pipeline::Pipeline;
-use hairyo::review::{ConsentRequest, DocStatus, ReviewRequest, Role, Service, current_notice};
+use hairyo::review::{ConsentRequest, DocStatus, ReviewRequest, Role, current_notice};
 use hairyo::store::{Store, StoreConfig};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use serde_json::Value;
+use rescan_support::{rescan_cli, service_with};
 use sqlx::Row;
 
 const DOCUMENTS: usize = 2000;
@@ -125,33 +124,6 @@ fn corpus(n: usize) -> Vec<String> {
         .collect()
 }
 
-async fn service(data: &Path, dictionaries: &Path) -> Arc<Service> {
-    let store = Store::open(&StoreConfig { data_dir: data.to_path_buf(), database_url: None, master_key: None })
-        .await
-        .expect("store");
-    let extractor = Extractor {
-        limits: Limits::default(),
-        isolation: Isolation::Subprocess { exe: PathBuf::from(env!("CARGO_BIN_EXE_hairyo")) },
-    };
-    let detector = Arc::new(Detector::from_dir(dictionaries).expect("dictionaries"));
-    Service::new(store, Pipeline::new(detector, extractor), Duration::from_secs(60))
-}
-
-fn rescan_cli(data: &Path, dictionaries: &Path, args: &[&str]) -> Value {
-    let out = Command::new(env!("CARGO_BIN_EXE_hairyo"))
-        .arg("rescan")
-        .args(args)
-        .args(["--format", "json", "--workers", "2", "--config", "/nonexistent/hairyo.toml"])
-        .arg("--data-dir")
-        .arg(data)
-        .arg("--dictionaries-dir")
-        .arg(dictionaries)
-        .output()
-        .expect("run hairyo rescan");
-    assert!(out.status.success(), "rescan failed: {}", String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice(&out.stdout).expect("summary JSON")
-}
-
 /// Everything a rescan can change, without row ids or times.
 async fn fingerprint(data: &Path) -> Vec<String> {
     let store = Store::connect(&StoreConfig { data_dir: data.to_path_buf(), database_url: None, master_key: None })
@@ -210,7 +182,7 @@ async fn incremental_rescan_equals_full_rescan_on_thousands_of_documents() {
     let a = tmp.path().join("a");
     let started = Instant::now();
     {
-        let service = service(&a, &v1).await;
+        let service = service_with(&a, None, &v1).await;
         service.register_detector().await.unwrap();
         let (candidate, _) = service.create_user(None, "候補者", Role::Candidate).await.unwrap();
         let (advisor, _) = service.create_user(None, "アドバイザー", Role::Advisor).await.unwrap();
@@ -254,10 +226,10 @@ async fn incremental_rescan_equals_full_rescan_on_thousands_of_documents() {
     assert_eq!(fingerprint(&a).await, fingerprint(&b).await);
 
     let started = Instant::now();
-    let incremental = rescan_cli(&a, &v2, &["--stale"]);
+    let incremental = rescan_cli(&a, None, &v2, &["--stale"]);
     let t_incremental = started.elapsed();
     let started = Instant::now();
-    let full = rescan_cli(&b, &v2, &["--stale", "--full"]);
+    let full = rescan_cli(&b, None, &v2, &["--stale", "--full"]);
     let t_full = started.elapsed();
     eprintln!("incremental {t_incremental:?}, full {t_full:?}");
 

@@ -13,6 +13,8 @@
 #[path = "support/db.rs"]
 #[allow(unused_macros, unused_imports)] // backend_tests!: this test is PostgreSQL only
 mod db;
+#[path = "support/rescan.rs"]
+mod rescan_support;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -21,13 +23,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use db::TestDb;
-use hairyo::detect::{Action, Category, Detector};
-use hairyo::extract::{Extractor, Isolation, Limits};
-use hairyo::pipeline::Pipeline;
+use hairyo::detect::{Action, Category};
 use hairyo::rescan::plan::BATCH_SIZE;
 use hairyo::rescan::{Mode, RescanRequest};
 use hairyo::review::{ConsentRequest, DocStatus, Role, Service, User, current_notice};
-use hairyo::store::{Store, StoreConfig};
+use rescan_support::{dictionaries_copy, dictionaries_with, service_with};
 use sqlx::Row;
 
 /// The condition the new dictionary version learns.
@@ -40,42 +40,6 @@ const UPLOADERS: usize = 8;
 /// The lease of the worker processes: the killed worker's batch is taken over after this.
 const LEASE_SECS: u64 = 3;
 const DEADLINE: Duration = Duration::from_secs(300);
-
-/// The dictionaries of this repository with `term` added to the terms of entry `entry` of
-/// `file` (a one-term change, as an editor would make it).
-fn dictionaries_with(dir: &Path, file: &str, entry: &str, term: &str) {
-    std::fs::create_dir_all(dir).unwrap();
-    for e in std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("dictionaries")).unwrap() {
-        let e = e.unwrap();
-        let mut text = std::fs::read_to_string(e.path()).unwrap();
-        if e.file_name() == file {
-            let at = text.find(&format!("id = \"{entry}\"")).expect("entry");
-            let terms = at + text[at..].find("terms = [").expect("terms") + "terms = [".len();
-            text.insert_str(terms, &format!("\"{term}\", "));
-        }
-        std::fs::write(dir.join(e.file_name()), text).unwrap();
-    }
-}
-
-fn dictionaries_copy(dir: &Path) {
-    std::fs::create_dir_all(dir).unwrap();
-    for e in std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("dictionaries")).unwrap() {
-        let e = e.unwrap();
-        std::fs::copy(e.path(), dir.join(e.file_name())).unwrap();
-    }
-}
-
-async fn service(data: &Path, db: &TestDb, dictionaries: &Path) -> Arc<Service> {
-    let store = Store::open(&StoreConfig { data_dir: data.to_path_buf(), database_url: db.url(), master_key: None })
-        .await
-        .expect("store");
-    let extractor = Extractor {
-        limits: Limits::default(),
-        isolation: Isolation::Subprocess { exe: PathBuf::from(env!("CARGO_BIN_EXE_hairyo")) },
-    };
-    let detector = Arc::new(Detector::from_dir(dictionaries).expect("dictionaries"));
-    Service::new(store, Pipeline::new(detector, extractor), Duration::from_secs(60))
-}
 
 // ---- the documents ------------------------------------------------------------------------
 
@@ -451,7 +415,7 @@ async fn killed_worker_loses_nothing_and_duplicates_nothing() {
     dictionaries_with(&v2, "medical_history.toml", "chronic", NEW_TERM);
 
     // ---- 2,000 documents under v1, several uploads at once.
-    let service_v1 = service(&data, &db, &v1).await;
+    let service_v1 = service_with(&data, db.url(), &v1).await;
     service_v1.register_detector().await.unwrap();
     let mut people = Vec::new();
     for c in 0..CANDIDATES {
@@ -479,7 +443,7 @@ async fn killed_worker_loses_nothing_and_duplicates_nothing() {
 
     // ---- What v2 finds in each stored text, from the v2 detector itself. The text is
     // extracted as the upload did, so the offsets are those of the stored text.
-    let service_v2 = service(&data, &db, &v2).await;
+    let service_v2 = service_with(&data, db.url(), &v2).await;
     let v2_version = service_v2.pipeline.detector().version().to_string();
     assert_ne!(v2_version, service_v1.pipeline.detector().version());
     let expect_started = Instant::now();
