@@ -13,7 +13,7 @@ use super::worker::Input;
 use crate::decide::Status;
 use crate::detect::{Action, Category};
 use crate::pipeline::Report;
-use crate::review::{DocStatus, Result, Service, ServiceError};
+use crate::review::{DocStatus, Result, Service, ServiceError, holding};
 use crate::store::{Audit, Job, Queue, WriteTx, new_id, now};
 
 /// What scanning one document gave.
@@ -346,11 +346,7 @@ async fn apply_report(
     outcome.changed = !outcome.added.is_empty() || !outcome.removed.is_empty();
 
     // Categories that hold the document, against the consents in force.
-    let unresolved: BTreeSet<Category> = final_states
-        .iter()
-        .filter(|(c, state)| state != "false_positive" && c.action() != Action::Flag)
-        .map(|(c, _)| *c)
-        .collect();
+    let unresolved = holding(final_states.iter().map(|(c, state)| (*c, state.as_str())));
     let consents = sqlx::query(
         "SELECT c.categories FROM consents c LEFT JOIN consent_withdrawals w ON w.consent_id = c.id \
          WHERE c.document_id = $1 AND w.consent_id IS NULL",

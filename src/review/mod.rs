@@ -493,18 +493,11 @@ impl Service {
     /// Special-care categories on the document not resolved by an advisor as false positives.
     async fn unresolved(&self, doc_id: &str) -> Result<(BTreeSet<Category>, bool)> {
         let rows = self.finding_rows(doc_id).await?;
-        let mut cats = BTreeSet::new();
-        let mut my_number = false;
-        for f in rows.iter().filter(|f| f.review_state != "false_positive") {
-            match f.category.action() {
-                Action::Quarantine => {
-                    cats.insert(f.category);
-                }
-                Action::Reject => my_number = true,
-                Action::Flag => {}
-            }
-        }
-        Ok((cats, my_number))
+        let (refused, cats): (BTreeSet<Category>, BTreeSet<Category>) =
+            holding(rows.iter().map(|f| (f.category, f.review_state.as_str())))
+                .into_iter()
+                .partition(|c| c.action() == Action::Reject);
+        Ok((cats, !refused.is_empty()))
     }
 
     /// Records the candidate's explicit consent and releases the document.
@@ -1114,6 +1107,16 @@ impl Service {
             .await?;
         rows.iter().map(|r| crate::store::AuditEntry::from_row(r).map_err(ServiceError::from)).collect()
     }
+}
+
+/// The categories that hold a document: its special-care findings and My Numbers that an
+/// advisor has not resolved as false positives, given as (category, review state).
+pub(crate) fn holding<'a>(findings: impl IntoIterator<Item = (Category, &'a str)>) -> BTreeSet<Category> {
+    findings
+        .into_iter()
+        .filter(|(c, state)| *state != "false_positive" && c.action() != Action::Flag)
+        .map(|(c, _)| c)
+        .collect()
 }
 
 async fn set_status(tx: &mut WriteTx, id: &str, status: DocStatus, reason: Option<&str>) -> Result<()> {
