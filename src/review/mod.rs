@@ -757,16 +757,20 @@ impl Service {
             .bind(finding_id)
             .execute(&mut *tx.tx)
             .await?;
-        // Re-read inside the transaction: holding findings that are not false positives.
-        let holding: i64 = sqlx::query(
-            "SELECT COUNT(*) FROM findings WHERE document_id = $1 AND review_state <> 'false_positive' AND category IN \
-             ('race','creed','social_status','medical_history','disability','health_checkup','medical_care','criminal_record','crime_victim','criminal_procedure','juvenile_procedure','my_number')",
-        )
-        .bind(&doc.meta.id)
-        .fetch_one(&mut *tx.tx)
-        .await?
-        .try_get(0)?;
-        let release = holding == 0
+        // Re-read inside the transaction: what still holds the document.
+        let states = sqlx::query("SELECT category, review_state FROM findings WHERE document_id = $1")
+            .bind(&doc.meta.id)
+            .fetch_all(&mut *tx.tx)
+            .await?
+            .iter()
+            .map(|r| {
+                let category: String = r.try_get(0)?;
+                let category = Category::from_id(&category).ok_or(StoreError::Corrupt("category"))?;
+                Ok((category, r.try_get::<String, _>(1)?))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let held = !holding(states.iter().map(|(c, state)| (*c, state.as_str()))).is_empty();
+        let release = !held
             && doc.meta.status == DocStatus::Quarantined
             && matches!(doc.meta.reason.as_deref(), Some("special_care") | Some("consent_withdrawn") | Some("rescan"));
         if release {
