@@ -380,14 +380,7 @@ async fn apply_report(
             .bind(doc_id)
             .execute(&mut *tx.tx)
             .await?;
-        sqlx::query(
-            "INSERT INTO blobs (document_id, name, data) VALUES ($1, 'text', $2) \
-             ON CONFLICT (document_id, name) DO UPDATE SET data = excluded.data",
-        )
-        .bind(doc_id)
-        .bind(key.seal(report.text.as_bytes(), doc_id, "text"))
-        .execute(&mut *tx.tx)
-        .await?;
+        tx.put_blob(doc_id, "text", &key.seal(report.text.as_bytes(), doc_id, "text")).await?;
     }
     let ids = |m: &BTreeMap<String, i64>| json!(m);
     if outcome.requarantined {

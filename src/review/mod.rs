@@ -214,9 +214,9 @@ impl Service {
         let findings = self
             .insert_document(&mut tx, actor, &id, &key, name, &bytes, &report, status, reason, has_text, None)
             .await?;
-        self.store.put_blob(&mut tx, &id, "original", &key.seal(&bytes, &id, "original")).await?;
+        tx.put_blob(&id, "original", &key.seal(&bytes, &id, "original")).await?;
         if has_text {
-            self.store.put_blob(&mut tx, &id, "text", &key.seal(report.text.as_bytes(), &id, "text")).await?;
+            tx.put_blob(&id, "text", &key.seal(report.text.as_bytes(), &id, "text")).await?;
         }
         tx.audit(Audit {
             actor_id: Some(actor.id.clone()),
@@ -834,8 +834,8 @@ impl Service {
         let findings = self
             .insert_document(&mut tx, actor, &new, &new_key, &name, &bytes, &report, status, reason, true, Some(id))
             .await?;
-        self.store.put_blob(&mut tx, &new, "original", &new_key.seal(&bytes, &new, "original")).await?;
-        self.store.put_blob(&mut tx, &new, "text", &new_key.seal(report.text.as_bytes(), &new, "text")).await?;
+        tx.put_blob(&new, "original", &new_key.seal(&bytes, &new, "original")).await?;
+        tx.put_blob(&new, "text", &new_key.seal(report.text.as_bytes(), &new, "text")).await?;
         erase_in_tx(&mut tx, id).await?;
         tx.audit(Audit {
             actor_id: Some(actor.id.clone()),

@@ -11,9 +11,9 @@ use sqlx::Row;
 
 use super::{Store, StoreError, WriteTx};
 
-impl Store {
-    /// Stores (or replaces) blob `name` of a document inside a state-changing transaction.
-    pub async fn put_blob(&self, tx: &mut WriteTx, doc_id: &str, name: &str, sealed: &[u8]) -> Result<(), StoreError> {
+impl WriteTx {
+    /// Stores (or replaces) blob `name` of a document in this transaction.
+    pub async fn put_blob(&mut self, doc_id: &str, name: &str, sealed: &[u8]) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO blobs (document_id, name, data) VALUES ($1, $2, $3) \
              ON CONFLICT (document_id, name) DO UPDATE SET data = excluded.data",
@@ -21,11 +21,13 @@ impl Store {
         .bind(doc_id)
         .bind(name)
         .bind(sealed)
-        .execute(&mut *tx.tx)
+        .execute(&mut *self.tx)
         .await?;
         Ok(())
     }
+}
 
+impl Store {
     /// Reads blob `name` of a document; `None` when it does not exist.
     pub async fn get_blob(&self, doc_id: &str, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
         let row = sqlx::query("SELECT data FROM blobs WHERE document_id = $1 AND name = $2")
