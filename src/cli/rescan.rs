@@ -9,7 +9,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use tokio::sync::watch;
 
 use super::serve::{ConfigArgs, build_service, load_config, shutdown_signal};
-use crate::rescan::{Mode, Progress, RescanRequest, Worker};
+use crate::rescan::{LEASE, Mode, Progress, RescanRequest, Worker};
 use crate::review::Service;
 
 /// Output of the summary.
@@ -50,7 +50,7 @@ pub struct RescanArgs {
     pub format: Format,
     /// Seconds a claimed batch stays leased without renewal (a dead worker's batch is taken
     /// over after this).
-    #[arg(long, default_value_t = 60, hide = true)]
+    #[arg(long, default_value_t = LEASE.as_secs(), hide = true)]
     pub lease_secs: u64,
 }
 
@@ -64,7 +64,7 @@ pub struct WorkerArgs {
     #[arg(long, default_value_t = default_workers())]
     pub concurrency: usize,
     /// Seconds a claimed batch stays leased without renewal.
-    #[arg(long, default_value_t = 60, hide = true)]
+    #[arg(long, default_value_t = LEASE.as_secs(), hide = true)]
     pub lease_secs: u64,
 }
 

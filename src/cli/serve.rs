@@ -110,7 +110,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let workers = super::rescan::spawn_workers(
         &service,
         config.workers,
-        Duration::from_secs(60),
+        crate::rescan::LEASE,
         None,
         &stop_rx,
         Duration::from_secs(1),

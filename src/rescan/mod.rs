@@ -27,7 +27,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 pub use plan::RescanRequest;
-pub use worker::Worker;
+pub use worker::{LEASE, Worker};
 
 /// Which documents a rescan looks at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -23,6 +23,10 @@ pub struct Worker {
     deltas: Mutex<HashMap<String, Option<Arc<Delta>>>>,
 }
 
+/// How long a claimed batch stays leased without renewal: a dead worker's batch is taken
+/// over after this. Renewed every third of it while scanning.
+pub const LEASE: Duration = Duration::from_secs(60);
+
 /// What one worker did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct WorkerStats {
@@ -170,9 +174,9 @@ impl Worker {
         let scanning = tokio::task::spawn_blocking(move || {
             inputs
                 .into_iter()
-                .map(|input| {
+                .map(|mut input| {
                     let delta = deltas.get(&input.doc.meta.detector_version).cloned().flatten();
-                    let scanned = scan(&pipeline, &input, delta.as_deref(), reextract);
+                    let scanned = scan(&pipeline, &mut input, delta.as_deref(), reextract);
                     (input, scanned)
                 })
                 .collect::<Vec<_>>()
@@ -290,7 +294,8 @@ impl Worker {
 
 /// Scans one document as the rescan asks. Never panics (the pipeline catches the detector's
 /// panics) and never reports a clear result for what it could not read.
-fn scan(pipeline: &crate::pipeline::Pipeline, input: &Input, delta: Option<&Delta>, reextract: bool) -> Scanned {
+/// The text (or original) is taken out of `input`: only the scan needs it.
+fn scan(pipeline: &crate::pipeline::Pipeline, input: &mut Input, delta: Option<&Delta>, reextract: bool) -> Scanned {
     if input.doc.meta.status == DocStatus::Erased {
         return Scanned::Skipped("erased");
     }
@@ -298,14 +303,14 @@ fn scan(pipeline: &crate::pipeline::Pipeline, input: &Input, delta: Option<&Delt
         return Scanned::Failed(code.to_string());
     }
     if reextract {
-        let Some(bytes) = &input.original else { return Scanned::Failed("blob_missing".into()) };
-        return Scanned::Scan(Box::new(pipeline.scan_bytes(bytes)));
+        let Some(bytes) = input.original.take() else { return Scanned::Failed("blob_missing".into()) };
+        return Scanned::Scan(Box::new(pipeline.scan_bytes(&bytes)));
     }
-    let Some(text) = &input.text else { return Scanned::Skipped("no_text") };
-    if delta.is_some_and(|d| !d.may_affect(text)) {
+    let Some(text) = input.text.take() else { return Scanned::Skipped("no_text") };
+    if delta.is_some_and(|d| !d.may_affect(&text)) {
         return Scanned::Unaffected;
     }
-    let report: Report = pipeline.scan_text(text.clone());
+    let report: Report = pipeline.scan_text(text);
     Scanned::Scan(Box::new(report))
 }
 
