@@ -17,17 +17,19 @@
 //!
 //! Built but not run by `cargo test --benches` (which does not pass `--bench`).
 
-use std::path::{Path, PathBuf};
+#[path = "../tests/support/rescan.rs"]
+mod rescan_support;
+
+use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use hairyo::extract::{Extractor, Isolation, Limits};
+use hairyo::Pipeline;
 use hairyo::rescan::{Mode, RescanRequest, Worker};
 use hairyo::review::{Role, Service};
-use hairyo::store::{Store, StoreConfig};
-use hairyo::{Detector, Pipeline};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
+use rescan_support::{dictionaries_with, service_with};
 
 const LINES: &[&str] = &[
     "法人営業として新規顧客を年間二十社開拓し、売上を前年比百二十パーセントに伸ばしました。",
@@ -63,30 +65,6 @@ fn corpus(n: usize) -> Vec<String> {
             text
         })
         .collect()
-}
-
-fn dictionaries_with_new_term(dir: &Path) {
-    std::fs::create_dir_all(dir).unwrap();
-    for e in std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("dictionaries")).unwrap() {
-        let e = e.unwrap();
-        let mut text = std::fs::read_to_string(e.path()).unwrap();
-        if e.file_name() == "medical_history.toml" {
-            let at = text.find("id = \"chronic\"").unwrap();
-            let terms = at + text[at..].find("terms = [").unwrap() + "terms = [".len();
-            text.insert_str(terms, "\"ジストニア\", ");
-        }
-        std::fs::write(dir.join(e.file_name()), text).unwrap();
-    }
-}
-
-async fn service(data: &Path, detector: Arc<Detector>) -> Arc<Service> {
-    let store =
-        Store::open(&StoreConfig { data_dir: data.to_path_buf(), database_url: None, master_key: None }).await.unwrap();
-    let extractor = Extractor {
-        limits: Limits::default(),
-        isolation: Isolation::Subprocess { exe: PathBuf::from(env!("CARGO_BIN_EXE_hairyo")) },
-    };
-    Service::new(store, Pipeline::new(detector, extractor), Duration::from_secs(60))
 }
 
 fn pipeline_rate(pipeline: &Pipeline, texts: &[String], threads: usize) -> f64 {
@@ -138,15 +116,16 @@ async fn main() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
     let v2_dir = tmp.path().join("dict-v2");
-    dictionaries_with_new_term(&v2_dir);
+    dictionaries_with(&v2_dir, "medical_history.toml", "chronic", "ジストニア");
     let texts = corpus(n);
     let chars: usize = texts.iter().map(|t| t.chars().count()).sum::<usize>() / n;
 
-    let v1 = Arc::new(Detector::embedded().unwrap());
-    let old_version = v1.version().to_string();
+    let repository = Path::new(env!("CARGO_MANIFEST_DIR")).join("dictionaries");
     let started = Instant::now();
+    let old_version;
     {
-        let service = service(&data, v1).await;
+        let service = service_with(&data, None, &repository).await;
+        old_version = service.pipeline.detector().version().to_string();
         service.register_detector().await.unwrap();
         let (user, _) = service.create_user(None, "候補者", Role::Candidate).await.unwrap();
         let mut tasks = tokio::task::JoinSet::new();
@@ -163,8 +142,7 @@ async fn main() {
     }
     eprintln!("stored {n} documents (avg {chars} chars) in {:.1} s", started.elapsed().as_secs_f64());
 
-    let v2 = Arc::new(Detector::from_dir(&v2_dir).unwrap());
-    let service = service(&data, v2.clone()).await;
+    let service = service_with(&data, None, &v2_dir).await;
     let pipeline = service.pipeline.clone();
     let p1 = pipeline_rate(&pipeline, &texts, 1);
     let p2 = pipeline_rate(&pipeline, &texts, 2);
