@@ -11,7 +11,7 @@
 //! texts where such an entry matches need the full scan; a [`Delta`] finds them with a
 //! detector built from those entries alone.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use super::dictionary::{CategoryFile, DictionarySet, EntrySpec, Suppressor};
 use super::engine::{DetectError, Detector, ENGINE};
@@ -79,30 +79,24 @@ impl Delta {
         }
         let (old_order, old_map) = effective(&old);
         let (new_order, new_map) = effective(&cur);
-        // Candidates are ordered by rule index on equal spans: entries both versions share must
-        // keep their relative order.
-        let kept_old: Vec<&String> =
-            old_order.iter().filter(|n| new_map.get(*n).is_some_and(|e| e == &old_map[*n])).collect();
-        let kept_new: Vec<&String> =
-            new_order.iter().filter(|n| old_map.get(*n).is_some_and(|e| e == &new_map[*n])).collect();
-        if kept_old != kept_new {
+        // Entries both versions have, unchanged.
+        let kept: HashSet<&String> = old_map.keys().filter(|n| new_map.get(*n) == Some(&old_map[*n])).collect();
+        // Candidates are ordered by rule index on equal spans: kept entries must keep their
+        // relative order.
+        if !old_order.iter().filter(|n| kept.contains(n)).eq(new_order.iter().filter(|n| kept.contains(n))) {
             return Ok(None);
         }
-        // The prefilter: every new entry that is not kept, and every old one that is not kept
-        // (renamed so both forms of a changed entry fit in one detector). Raw matching only
-        // needs terms, patterns and base forms, so context conditions are dropped.
+        // The prefilter: every entry that is not kept, from both versions (old forms renamed so
+        // both forms of a changed entry fit in one detector). Raw matching only needs terms,
+        // patterns and base forms, so context conditions are dropped.
         let mut categories = Vec::new();
         let mut entries = 0;
-        for (set, map, suffix) in [(&cur, &new_map, ""), (&old, &old_map, "~old")] {
+        for (set, suffix) in [(&cur, ""), (&old, "~old")] {
             for (file_name, category, file) in &set.categories {
                 let changed: Vec<EntrySpec> = file
                     .entries
                     .iter()
-                    .filter(|e| {
-                        let name = format!("{}.{}", category.id(), e.id);
-                        let other = if suffix.is_empty() { &old_map } else { &new_map };
-                        !other.get(&name).is_some_and(|o| o == &map[&name])
-                    })
+                    .filter(|e| !kept.contains(&format!("{}.{}", category.id(), e.id)))
                     .map(|e| EntrySpec {
                         id: format!("{}{suffix}", e.id),
                         requires: Vec::new(),
