@@ -2,7 +2,7 @@
 //! change, its outcome row, its audit entry and notification. Nothing here releases a
 //! document; a released document whose findings its consent does not cover is held again.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde_json::json;
 use sqlx::Row;
@@ -10,11 +10,10 @@ use sqlx::Row;
 use super::Rescan;
 use super::plan::summarize;
 use super::worker::Input;
-use crate::decide::Status;
 use crate::detect::{Action, Category};
 use crate::pipeline::Report;
 use crate::review::{DocStatus, Result, Service, ServiceError, holding};
-use crate::store::{Audit, Job, Queue, WriteTx, new_id, now};
+use crate::store::{Audit, Job, Queue, WriteTx, in_list, new_id, now};
 
 /// What scanning one document gave.
 pub(super) enum Scanned {
@@ -65,12 +64,131 @@ pub(super) async fn commit(
     if !Queue::finish(&mut tx, job).await? {
         return Err(ServiceError::Conflict("lease_lost"));
     }
-    for (input, scanned) in results {
-        apply_one(&mut tx, rescan, input, scanned, worker).await?;
+    let ids: Vec<&str> = results.iter().map(|(i, _)| i.doc.meta.id.as_str()).collect();
+    let scanned: Vec<&str> =
+        results.iter().filter(|(_, s)| matches!(s, Scanned::Scan(_))).map(|(i, _)| i.doc.meta.id.as_str()).collect();
+    let mut current = Current::read(&mut tx, &ids, &scanned).await?;
+    let mut groups = Groups::default();
+    for (input, scanned) in &results {
+        apply_one(&mut tx, rescan, &mut current, input, scanned, worker, &mut groups).await?;
     }
+    groups.write(&mut tx, rescan, worker).await?;
     finish_if_done(&mut tx, rescan).await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// The batch's documents as they are now, under the write lock (consent, reviews or erasure
+/// may have happened since the batch was read), in three queries for the whole batch.
+struct Current {
+    /// Status, owner and detector version of each live document.
+    docs: HashMap<String, (DocStatus, String, String)>,
+    /// Stored findings of the documents scanned in full.
+    findings: HashMap<String, Vec<Stored>>,
+    /// Categories covered by consents in force.
+    covered: HashMap<String, BTreeSet<Category>>,
+}
+
+impl Current {
+    async fn read(tx: &mut WriteTx, ids: &[&str], scanned: &[&str]) -> Result<Self> {
+        let mut docs = HashMap::new();
+        let sql = format!(
+            "SELECT id, status, owner_id, detector_version FROM documents WHERE id IN ({})",
+            in_list(1, ids.len())
+        );
+        for r in bind_all(sqlx::query(&sql), ids).fetch_all(&mut *tx.tx).await? {
+            let status = DocStatus::from_id(&r.try_get::<String, _>(1)?).unwrap_or(DocStatus::Erased);
+            docs.insert(r.try_get(0)?, (status, r.try_get(2)?, r.try_get(3)?));
+        }
+        let mut findings: HashMap<String, Vec<Stored>> = HashMap::new();
+        let mut covered: HashMap<String, BTreeSet<Category>> = HashMap::new();
+        if !scanned.is_empty() {
+            let sql = format!(
+                "SELECT document_id, id, category, start_byte, end_byte, rule, span_mac, review_state, confidence \
+                 FROM findings WHERE document_id IN ({})",
+                in_list(1, scanned.len())
+            );
+            for r in bind_all(sqlx::query(&sql), scanned).fetch_all(&mut *tx.tx).await? {
+                findings.entry(r.try_get(0)?).or_default().push(Stored {
+                    id: r.try_get(1)?,
+                    category: r.try_get(2)?,
+                    start: r.try_get(3)?,
+                    end: r.try_get(4)?,
+                    rule: r.try_get(5)?,
+                    span_mac: r.try_get(6)?,
+                    review_state: r.try_get(7)?,
+                    confidence: r.try_get(8)?,
+                });
+            }
+            let sql = format!(
+                "SELECT c.document_id, c.categories FROM consents c LEFT JOIN consent_withdrawals w ON w.consent_id = c.id \
+                 WHERE w.consent_id IS NULL AND c.document_id IN ({})",
+                in_list(1, scanned.len())
+            );
+            for r in bind_all(sqlx::query(&sql), scanned).fetch_all(&mut *tx.tx).await? {
+                let list: Vec<String> = serde_json::from_str(&r.try_get::<String, _>(1)?).unwrap_or_default();
+                covered.entry(r.try_get(0)?).or_default().extend(list.iter().filter_map(|c| Category::from_id(c)));
+            }
+        }
+        Ok(Self { docs, findings, covered })
+    }
+}
+
+/// Writes that are the same for many documents of a batch, done in one statement each: the
+/// detector version (and verdict) of documents, and outcome rows without counts.
+#[derive(Default)]
+struct Groups {
+    /// Verdict (or none: version only) -> documents.
+    versions: BTreeMap<Option<&'static str>, Vec<String>>,
+    /// (method, reason) -> documents whose outcome row has nothing else.
+    outcomes: BTreeMap<(&'static str, Option<String>), Vec<String>>,
+}
+
+impl Groups {
+    async fn write(self, tx: &mut WriteTx, rescan: &Rescan, worker: &str) -> Result<()> {
+        let at = now();
+        for (verdict, ids) in &self.versions {
+            let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+            let q = match verdict {
+                Some(_) => format!(
+                    "UPDATE documents SET detector_version = $1, verdict = $2, updated_at = $3 WHERE id IN ({})",
+                    in_list(4, ids.len())
+                ),
+                None => format!("UPDATE documents SET detector_version = $1 WHERE id IN ({})", in_list(2, ids.len())),
+            };
+            let mut q = sqlx::query(&q).bind(&rescan.target_version);
+            if let Some(v) = verdict {
+                q = q.bind(*v).bind(&at);
+            }
+            bind_all(q, &ids).execute(&mut *tx.tx).await?;
+        }
+        for ((method, reason), ids) in &self.outcomes {
+            let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+            let sql = format!(
+                "UPDATE rescan_items SET state = 'done', method = $1, error_code = $2, worker = $3, done_at = $4 \
+                 WHERE rescan_id = $5 AND state = 'pending' AND document_id IN ({})",
+                in_list(6, ids.len())
+            );
+            let q = sqlx::query(&sql).bind(*method).bind(reason).bind(worker).bind(&at).bind(&rescan.id);
+            let done = bind_all(q, &ids).execute(&mut *tx.tx).await?.rows_affected();
+            if done != ids.len() as u64 {
+                // Some row was not pending: only possible if two holders of one lease raced,
+                // which `Queue::finish` excludes. Refuse the whole batch rather than apply twice.
+                return Err(ServiceError::Conflict("outcome_exists"));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn bind_all<'q>(
+    mut q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    values: &[&'q str],
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    for v in values {
+        q = q.bind(*v);
+    }
+    q
 }
 
 /// Marks the pending documents of a batch that failed for good (their documents are not
@@ -132,22 +250,24 @@ async fn finish_if_done(tx: &mut WriteTx, rescan: &Rescan) -> Result<()> {
     Ok(())
 }
 
-/// Applies one document's result and writes its outcome row.
-async fn apply_one(tx: &mut WriteTx, rescan: &Rescan, input: Input, scanned: Scanned, worker: &str) -> Result<()> {
-    let doc_id = input.doc.meta.id.clone();
-    // The state as of now, under the write lock: consent, reviews or erasure may have happened
-    // since the batch was read.
-    let row = sqlx::query("SELECT status, owner_id, detector_version FROM documents WHERE id = $1")
-        .bind(&doc_id)
-        .fetch_optional(&mut *tx.tx)
-        .await?;
-    let (status, owner, version): (String, String, String) = match &row {
-        Some(r) => (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?),
-        None => ("erased".into(), String::new(), String::new()),
-    };
-    let status = DocStatus::from_id(&status).unwrap_or(DocStatus::Erased);
+/// Applies one document's result: its own changes at once, its version bump and a plain
+/// outcome row into `groups`, an outcome row with counts at once.
+async fn apply_one(
+    tx: &mut WriteTx,
+    rescan: &Rescan,
+    current: &mut Current,
+    input: &Input,
+    scanned: &Scanned,
+    worker: &str,
+    groups: &mut Groups,
+) -> Result<()> {
+    let doc_id = input.doc.meta.id.as_str();
+    let (status, owner, version) =
+        current.docs.remove(doc_id).unwrap_or((DocStatus::Erased, String::new(), String::new()));
     let mut outcome = Outcome::default();
     let write = !rescan.dry_run;
+    // The detector version (and verdict) to record, if any.
+    let mut bump: Option<Option<&'static str>> = None;
     match scanned {
         _ if status == DocStatus::Erased => {
             outcome.method = "skipped";
@@ -155,38 +275,41 @@ async fn apply_one(tx: &mut WriteTx, rescan: &Rescan, input: Input, scanned: Sca
         }
         Scanned::Skipped(why) => {
             outcome.method = "skipped";
-            outcome.error = Some(why.into());
-        }
-        Scanned::Unaffected if version != input.doc.meta.detector_version => {
-            // Another rescan brought it forward meanwhile: its findings are current already.
-            outcome.method = "unaffected";
+            outcome.error = Some(why.to_string());
         }
         Scanned::Unaffected => {
             outcome.method = "unaffected";
-            if write {
-                sqlx::query("UPDATE documents SET detector_version = $1 WHERE id = $2")
-                    .bind(&rescan.target_version)
-                    .bind(&doc_id)
-                    .execute(&mut *tx.tx)
-                    .await?;
+            // Unless another rescan brought it forward meanwhile (its findings are current).
+            if version == input.doc.meta.detector_version {
+                bump = Some(None);
             }
         }
         Scanned::Failed(code) => {
             outcome.method = "error";
-            outcome.requarantined = hold_unreadable(tx, rescan, &doc_id, &owner, status, &code, write).await?;
-            outcome.error = Some(code);
+            outcome.requarantined = hold_unreadable(tx, rescan, doc_id, &owner, status, code, write).await?;
+            outcome.error = Some(code.clone());
         }
         Scanned::Scan(report) if report.error.is_some() => {
             let code = report.error.as_ref().map(|e| e.code.clone()).unwrap_or_default();
             outcome.method = "error";
-            outcome.requarantined = hold_unreadable(tx, rescan, &doc_id, &owner, status, &code, write).await?;
+            outcome.requarantined = hold_unreadable(tx, rescan, doc_id, &owner, status, &code, write).await?;
             outcome.error = Some(code);
         }
         Scanned::Scan(report) => {
             outcome.method = "scan";
             let Some(key) = &input.key else { return Err(ServiceError::NotFound) };
-            apply_report(tx, rescan, &doc_id, &owner, status, key, &report, &mut outcome).await?;
+            let stored = current.findings.remove(doc_id).unwrap_or_default();
+            let covered = current.covered.remove(doc_id).unwrap_or_default();
+            apply_report(tx, rescan, doc_id, &owner, status, key, report, stored, &covered, &mut outcome).await?;
+            bump = Some(Some(report.status.id()));
         }
+    }
+    if let Some(verdict) = bump.filter(|_| write) {
+        groups.versions.entry(verdict).or_default().push(doc_id.to_string());
+    }
+    if !outcome.changed && !outcome.requarantined {
+        groups.outcomes.entry((outcome.method, outcome.error)).or_default().push(doc_id.to_string());
+        return Ok(());
     }
     let done = sqlx::query(
         "UPDATE rescan_items SET state = 'done', method = $1, changed = $2, requarantined = $3, added = $4, removed = $5, \
@@ -201,13 +324,12 @@ async fn apply_one(tx: &mut WriteTx, rescan: &Rescan, input: Input, scanned: Sca
     .bind(worker)
     .bind(now())
     .bind(&rescan.id)
-    .bind(&doc_id)
+    .bind(doc_id)
     .execute(&mut *tx.tx)
     .await?
     .rows_affected();
     if done != 1 {
-        // The row was not pending: only possible if two holders of one lease raced, which
-        // `Queue::finish` excludes. Refuse the whole batch rather than apply twice.
+        // See `Groups::write`.
         return Err(ServiceError::Conflict("outcome_exists"));
     }
     Ok(())
@@ -257,28 +379,10 @@ async fn apply_report(
     status: DocStatus,
     key: &crate::store::DataKey,
     report: &Report,
+    stored: Vec<Stored>,
+    covered: &BTreeSet<Category>,
     outcome: &mut Outcome,
 ) -> Result<()> {
-    let stored: Vec<Stored> = sqlx::query(
-        "SELECT id, category, start_byte, end_byte, rule, span_mac, review_state, confidence FROM findings WHERE document_id = $1",
-    )
-    .bind(doc_id)
-    .fetch_all(&mut *tx.tx)
-    .await?
-    .iter()
-    .map(|r| {
-        Ok(Stored {
-            id: r.try_get(0)?,
-            category: r.try_get(1)?,
-            start: r.try_get(2)?,
-            end: r.try_get(3)?,
-            rule: r.try_get(4)?,
-            span_mac: r.try_get(5)?,
-            review_state: r.try_get(6)?,
-            confidence: r.try_get(7)?,
-        })
-    })
-    .collect::<Result<_>>()?;
     let resolved: BTreeSet<(&str, &str)> = stored
         .iter()
         .filter(|s| s.review_state == "false_positive")
@@ -347,18 +451,6 @@ async fn apply_report(
 
     // Categories that hold the document, against the consents in force.
     let unresolved = holding(final_states.iter().map(|(c, state)| (*c, state.as_str())));
-    let consents = sqlx::query(
-        "SELECT c.categories FROM consents c LEFT JOIN consent_withdrawals w ON w.consent_id = c.id \
-         WHERE c.document_id = $1 AND w.consent_id IS NULL",
-    )
-    .bind(doc_id)
-    .fetch_all(&mut *tx.tx)
-    .await?;
-    let mut covered = BTreeSet::new();
-    for r in &consents {
-        let list: Vec<String> = serde_json::from_str(&r.try_get::<String, _>(0)?).unwrap_or_default();
-        covered.extend(list.iter().filter_map(|c| Category::from_id(c)));
-    }
     // A My Number can never be consented to.
     let uncovered: Vec<Category> =
         unresolved.iter().copied().filter(|c| c.action() == Action::Reject || !covered.contains(c)).collect();
@@ -367,14 +459,6 @@ async fn apply_report(
     if rescan.dry_run {
         return Ok(());
     }
-    let verdict = if report.status == Status::Error { "error" } else { report.status.id() };
-    sqlx::query("UPDATE documents SET detector_version = $1, verdict = $2, updated_at = $3 WHERE id = $4")
-        .bind(&rescan.target_version)
-        .bind(verdict)
-        .bind(&at)
-        .bind(doc_id)
-        .execute(&mut *tx.tx)
-        .await?;
     if rescan.reextract {
         sqlx::query("UPDATE documents SET has_text = 1, error_code = NULL WHERE id = $1")
             .bind(doc_id)

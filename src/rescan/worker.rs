@@ -12,7 +12,7 @@ use super::apply::{self, Scanned};
 use crate::detect::Delta;
 use crate::pipeline::Report;
 use crate::review::{DOC_COLUMNS, DocStatus, DocumentRow, Result, Service, ServiceError};
-use crate::store::{DataKey, Job, MAX_ATTEMPTS, Queue, StoreError};
+use crate::store::{DataKey, Job, MAX_ATTEMPTS, Queue, StoreError, in_list};
 
 /// A worker's identity and its cache of dictionary deltas.
 pub struct Worker {
@@ -203,8 +203,7 @@ impl Worker {
     /// Reads the documents of a batch and their sealed text (or original) in two queries.
     async fn read(&self, ids: &[String], reextract: bool) -> Result<Vec<Input>> {
         let store = &self.service.store;
-        let marks: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
-        let list = marks.join(", ");
+        let list = in_list(1, ids.len());
         let sql =
             format!("SELECT {DOC_COLUMNS} FROM documents d JOIN users u ON u.id = d.owner_id WHERE d.id IN ({list})");
         let mut q = sqlx::query(&sql);

@@ -375,6 +375,11 @@ pub fn timestamp(t: time::OffsetDateTime) -> String {
         .unwrap_or_default()
 }
 
+/// Placeholders `$first, …` for `n` values of an `IN (…)` list.
+pub fn in_list(first: usize, n: usize) -> String {
+    (first..first + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+}
+
 /// A new random id.
 pub fn new_id() -> String {
     uuid::Uuid::new_v4().to_string()
