@@ -171,8 +171,8 @@ async fn added_term_requarantines_exactly_the_uncovered_documents(db: TestDb) {
     // Quarantined without consent: stays quarantined, gains a finding.
     let (held_doc, up) = upload(&service, p(0), &resume(&format!("喘息と{NEW_TERM}で通院しています。"))).await;
     assert_eq!(up.status, DocStatus::Quarantined);
-    // A false positive resolved by an advisor (released), in a document the change makes the
-    // rescan read again (the changed entry matches it).
+    // A false positive resolved by an advisor (released). The one-term change leaves it alone;
+    // the full rescan at the end reads it again and must keep it resolved.
     let (fp_doc, up) = upload(&service, p(1), &resume("社内報で喘息についての記事を書きました。")).await;
     assert!(!up.findings.is_empty());
     for f in &up.findings {
@@ -257,6 +257,16 @@ async fn added_term_requarantines_exactly_the_uncovered_documents(db: TestDb) {
     assert_eq!(full["summary"]["requarantined"], 0, "{full}");
     let by_category: BTreeMap<String, i64> = serde_json::from_value(full["summary"]["added"].clone()).unwrap();
     assert!(by_category.is_empty(), "{full}");
+    let fp_full = count(
+        &v2_service,
+        &format!(
+            "SELECT COUNT(*) FROM findings WHERE document_id = '{}' AND review_state = 'false_positive'",
+            fp_doc.id
+        ),
+    )
+    .await;
+    assert_eq!(fp_full, fp_before);
+    assert_eq!(status_of(&v2_service, &fp_doc).await.0, "released");
 }
 
 fn rescan_cli(data: &Path, db: &TestDb, dictionaries: &Path, args: &[&str]) -> Value {

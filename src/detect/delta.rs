@@ -10,6 +10,11 @@
 //! it had before, and therefore the same findings and the same cancelled candidates. Only the
 //! texts where such an entry matches need the full scan; a [`Delta`] finds them with a
 //! detector built from those entries alone.
+//!
+//! Within one entry, each term, pattern and base form matches on its own too. So an entry
+//! whose only change is in its lists (a term added, as most dictionary edits are) keeps the
+//! raw candidates of the items both versions list, and the prefilter needs only the items
+//! that were added or removed.
 
 use std::collections::{HashMap, HashSet};
 
@@ -31,7 +36,7 @@ impl std::fmt::Debug for Delta {
 
 /// An entry as it acts on detection: its spec without the note, and the file-level rules it
 /// inherits.
-#[derive(PartialEq)]
+#[derive(Clone, PartialEq)]
 struct Effective {
     spec: EntrySpec,
     suppress: Vec<Suppressor>,
@@ -52,6 +57,36 @@ fn effective(set: &DictionarySet) -> (Vec<String>, HashMap<String, Effective>) {
         }
     }
     (order, map)
+}
+
+impl Effective {
+    /// Everything but the terms, patterns and base forms.
+    fn conditions(&self) -> Self {
+        let spec = EntrySpec { terms: Vec::new(), patterns: Vec::new(), lemmas: Vec::new(), ..self.spec.clone() };
+        Self { spec, ..self.clone() }
+    }
+}
+
+/// The items of `a` that `b` does not list as many times (a multiset difference).
+fn missing_from(a: &[String], b: &[String]) -> Vec<String> {
+    let mut rest: Vec<&String> = b.iter().collect();
+    a.iter()
+        .filter(|x| match rest.iter().position(|y| y == x) {
+            Some(i) => {
+                rest.swap_remove(i);
+                false
+            }
+            None => true,
+        })
+        .cloned()
+        .collect()
+}
+
+/// The items either list has and the other lacks.
+fn either_only(a: &[String], b: &[String]) -> Vec<String> {
+    let mut out = missing_from(a, b);
+    out.extend(missing_from(b, a));
+    out
 }
 
 /// The tokenizer part of a detector version (`dict-….ipadic-…`).
@@ -79,16 +114,20 @@ impl Delta {
         }
         let (old_order, old_map) = effective(&old);
         let (new_order, new_map) = effective(&cur);
-        // Entries both versions have, unchanged.
-        let kept: HashSet<&String> = old_map.keys().filter(|n| new_map.get(*n) == Some(&old_map[*n])).collect();
-        // Candidates are ordered by rule index on equal spans: kept entries must keep their
+        // Entries both versions have with the same conditions (unchanged, or changed only in
+        // their terms, patterns or base forms).
+        let stays: HashSet<&String> = old_map
+            .keys()
+            .filter(|n| new_map.get(*n).is_some_and(|e| e.conditions() == old_map[*n].conditions()))
+            .collect();
+        // Candidates are ordered by rule index on equal spans: those entries must keep their
         // relative order.
-        if !old_order.iter().filter(|n| kept.contains(n)).eq(new_order.iter().filter(|n| kept.contains(n))) {
+        if !old_order.iter().filter(|n| stays.contains(n)).eq(new_order.iter().filter(|n| stays.contains(n))) {
             return Ok(None);
         }
-        // The prefilter: every entry that is not kept, from both versions (old forms renamed so
-        // both forms of a changed entry fit in one detector). Raw matching only needs terms,
-        // patterns and base forms, so context conditions are dropped.
+        // The prefilter: entries that do not stay, from both versions (old forms renamed so both
+        // forms fit in one detector), and of those that stay the items only one version lists.
+        // Raw matching only needs terms, patterns and base forms, so conditions are dropped.
         let mut categories = Vec::new();
         let mut entries = 0;
         for (set, suffix) in [(&cur, ""), (&old, "~old")] {
@@ -96,12 +135,29 @@ impl Delta {
                 let changed: Vec<EntrySpec> = file
                     .entries
                     .iter()
-                    .filter(|e| !kept.contains(&format!("{}.{}", category.id(), e.id)))
-                    .map(|e| EntrySpec {
-                        id: format!("{}{suffix}", e.id),
-                        requires: Vec::new(),
-                        unless: Vec::new(),
-                        ..e.clone()
+                    .filter_map(|e| {
+                        let name = format!("{}.{}", category.id(), e.id);
+                        let spec = if !stays.contains(&name) {
+                            e.clone()
+                        } else if suffix.is_empty() {
+                            let (o, n) = (&old_map[&name].spec, &e);
+                            EntrySpec {
+                                terms: either_only(&n.terms, &o.terms),
+                                patterns: either_only(&n.patterns, &o.patterns),
+                                lemmas: either_only(&n.lemmas, &o.lemmas),
+                                ..e.clone()
+                            }
+                        } else {
+                            // Listed once, with the new version.
+                            return None;
+                        };
+                        let empty = spec.terms.is_empty() && spec.patterns.is_empty() && spec.lemmas.is_empty();
+                        (!empty).then(|| EntrySpec {
+                            id: format!("{}{suffix}", e.id),
+                            requires: Vec::new(),
+                            unless: Vec::new(),
+                            ..spec
+                        })
                     })
                     .collect();
                 if changed.is_empty() {
@@ -126,7 +182,8 @@ impl Delta {
         Ok(Some(Self { prefilter, entries }))
     }
 
-    /// How many entries differ (added, changed or removed).
+    /// How many entries the prefilter holds (added, changed or removed; an entry whose lists
+    /// alone changed counts once, with only the items that differ).
     pub fn entries(&self) -> usize {
         self.entries
     }
