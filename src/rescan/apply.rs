@@ -64,9 +64,9 @@ pub(super) async fn commit(
     if !Queue::finish(&mut tx, job).await? {
         return Err(ServiceError::Conflict("lease_lost"));
     }
-    let ids: Vec<&str> = results.iter().map(|(i, _)| i.doc.meta.id.as_str()).collect();
+    let ids: Vec<&str> = results.iter().map(|(i, _)| i.id.as_str()).collect();
     let scanned: Vec<&str> =
-        results.iter().filter(|(_, s)| matches!(s, Scanned::Scan(_))).map(|(i, _)| i.doc.meta.id.as_str()).collect();
+        results.iter().filter(|(_, s)| matches!(s, Scanned::Scan(_))).map(|(i, _)| i.id.as_str()).collect();
     let mut current = Current::read(&mut tx, &ids, &scanned).await?;
     let mut groups = Groups::default();
     for (input, scanned) in &results {
@@ -212,12 +212,11 @@ pub(super) async fn fail_batch(service: &Service, job: &Job, code: &str) -> Resu
 }
 
 async fn finish_if_done(tx: &mut WriteTx, rescan: &Rescan) -> Result<()> {
-    let pending: i64 = sqlx::query("SELECT COUNT(*) FROM rescan_items WHERE rescan_id = $1 AND state = 'pending'")
+    let pending = sqlx::query("SELECT 1 FROM rescan_items WHERE rescan_id = $1 AND state = 'pending' LIMIT 1")
         .bind(&rescan.id)
-        .fetch_one(&mut *tx.tx)
-        .await?
-        .try_get(0)?;
-    if pending > 0 {
+        .fetch_optional(&mut *tx.tx)
+        .await?;
+    if pending.is_some() {
         return Ok(());
     }
     let ended =
@@ -261,7 +260,7 @@ async fn apply_one(
     worker: &str,
     groups: &mut Groups,
 ) -> Result<()> {
-    let doc_id = input.doc.meta.id.as_str();
+    let doc_id = input.id.as_str();
     let (status, owner, version) =
         current.docs.remove(doc_id).unwrap_or((DocStatus::Erased, String::new(), String::new()));
     let mut outcome = Outcome::default();
@@ -280,7 +279,7 @@ async fn apply_one(
         Scanned::Unaffected => {
             outcome.method = "unaffected";
             // Unless another rescan brought it forward meanwhile (its findings are current).
-            if version == input.doc.meta.detector_version {
+            if version == input.version {
                 bump = Some(None);
             }
         }

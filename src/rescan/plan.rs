@@ -11,7 +11,7 @@ use crate::store::{Audit, Queue, StoreError, new_id, now};
 
 /// Documents per job: large enough that a batch's one transaction is cheap per document,
 /// small enough that a lost lease costs little work.
-pub const BATCH_SIZE: i64 = 64;
+pub const BATCH_SIZE: i64 = 256;
 /// Smaller batches when files are parsed again (seconds per document, not milliseconds).
 pub const REEXTRACT_BATCH_SIZE: i64 = 4;
 

@@ -11,8 +11,8 @@ use tokio::sync::watch;
 use super::apply::{self, Scanned};
 use crate::detect::Delta;
 use crate::pipeline::Report;
-use crate::review::{DOC_COLUMNS, DocStatus, DocumentRow, Result, Service, ServiceError};
-use crate::store::{DataKey, Job, MAX_ATTEMPTS, Queue, StoreError, in_list};
+use crate::review::{DocStatus, Result, Service, ServiceError};
+use crate::store::{DataKey, Job, MAX_ATTEMPTS, Queue, StoreError};
 
 /// A worker's identity and its cache of dictionary deltas.
 pub struct Worker {
@@ -38,7 +38,10 @@ pub struct WorkerStats {
 
 /// One document of a batch as read before scanning.
 pub(super) struct Input {
-    pub doc: DocumentRow,
+    pub id: String,
+    pub status: DocStatus,
+    /// The detector version its stored findings come from.
+    pub version: String,
     pub key: Option<DataKey>,
     pub text: Option<String>,
     pub original: Option<Vec<u8>>,
@@ -144,26 +147,17 @@ impl Worker {
             return Err(ServiceError::Store(StoreError::Corrupt("job without a rescan")));
         };
         let rescan = self.service.rescan(rescan_id).await?;
-        let ids: Vec<String> = sqlx::query(
-            "SELECT document_id FROM rescan_items WHERE rescan_id = $1 AND batch = $2 AND state = 'pending' ORDER BY document_id",
-        )
-        .bind(rescan_id)
-        .bind(batch)
-        .fetch_all(&self.service.store.pool)
-        .await?
-        .iter()
-        .map(|r| r.try_get(0))
-        .collect::<std::result::Result<_, _>>()?;
-        if rescan.state != "running" || ids.is_empty() {
+        let inputs =
+            if rescan.state == "running" { self.read(rescan_id, batch, rescan.reextract).await? } else { Vec::new() };
+        if inputs.is_empty() {
             apply::commit(&self.service, job, &rescan, Vec::new(), &self.id).await?;
             return Ok(0);
         }
-        let inputs = self.read(&ids, rescan.reextract).await?;
         // Deltas for the versions these documents were scanned with (built once per worker).
         let mut deltas = HashMap::new();
         if !rescan.full {
             for input in &inputs {
-                let v = &input.doc.meta.detector_version;
+                let v = &input.version;
                 if v != &rescan.target_version && !deltas.contains_key(v) {
                     deltas.insert(v.clone(), self.delta(v).await?);
                 }
@@ -175,7 +169,7 @@ impl Worker {
             inputs
                 .into_iter()
                 .map(|mut input| {
-                    let delta = deltas.get(&input.doc.meta.detector_version).cloned().flatten();
+                    let delta = deltas.get(&input.version).cloned().flatten();
                     let scanned = scan(&pipeline, &mut input, delta.as_deref(), reextract);
                     (input, scanned)
                 })
@@ -200,38 +194,41 @@ impl Worker {
         Ok(n)
     }
 
-    /// Reads the documents of a batch and their sealed text (or original) in two queries.
-    async fn read(&self, ids: &[String], reextract: bool) -> Result<Vec<Input>> {
+    /// Reads the pending documents of a batch with their sealed text (or original), in one
+    /// query, and opens them.
+    async fn read(&self, rescan_id: &str, batch: i64, reextract: bool) -> Result<Vec<Input>> {
         let store = &self.service.store;
-        let list = in_list(1, ids.len());
-        let sql =
-            format!("SELECT {DOC_COLUMNS} FROM documents d JOIN users u ON u.id = d.owner_id WHERE d.id IN ({list})");
-        let mut q = sqlx::query(&sql);
-        for id in ids {
-            q = q.bind(id);
-        }
-        let docs = q.fetch_all(&store.pool).await?;
         let blob = if reextract { "original" } else { "text" };
-        let sql =
-            format!("SELECT document_id, data FROM blobs WHERE name = ${} AND document_id IN ({list})", ids.len() + 1);
-        let mut q = sqlx::query(&sql);
-        for id in ids {
-            q = q.bind(id);
-        }
-        let mut blobs: HashMap<String, Vec<u8>> = HashMap::new();
-        for r in q.bind(blob).fetch_all(&store.pool).await? {
-            blobs.insert(r.try_get(0)?, r.try_get(1)?);
-        }
-        let mut out = Vec::with_capacity(docs.len());
-        for row in &docs {
-            let doc = DocumentRow::from_row(row)?;
-            let id = doc.meta.id.clone();
-            let mut input = Input { doc, key: None, text: None, original: None, read_error: None };
-            if input.doc.meta.status == DocStatus::Erased {
+        let rows = sqlx::query(
+            "SELECT d.id, d.status, d.detector_version, d.wrapped_key, d.has_text, b.data \
+             FROM rescan_items ri JOIN documents d ON d.id = ri.document_id \
+             LEFT JOIN blobs b ON b.document_id = d.id AND b.name = $3 \
+             WHERE ri.rescan_id = $1 AND ri.batch = $2 AND ri.state = 'pending' ORDER BY d.id",
+        )
+        .bind(rescan_id)
+        .bind(batch)
+        .bind(blob)
+        .fetch_all(&store.pool)
+        .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let id: String = row.try_get(0)?;
+            let status: String = row.try_get(1)?;
+            let mut input = Input {
+                status: DocStatus::from_id(&status).ok_or(StoreError::Corrupt("status"))?,
+                version: row.try_get(2)?,
+                key: None,
+                text: None,
+                original: None,
+                read_error: None,
+                id,
+            };
+            if input.status == DocStatus::Erased {
                 out.push(input);
                 continue;
             }
-            let key = match input.doc.wrapped_key.as_deref().map(|w| store.keys.unwrap(w, &id)) {
+            let id = input.id.as_str();
+            let key = match row.try_get::<Option<Vec<u8>>, _>(3)?.map(|w| store.keys.unwrap(&w, id)) {
                 Some(Ok(key)) => key,
                 _ => {
                     input.read_error = Some("key_unavailable");
@@ -239,7 +236,8 @@ impl Worker {
                     continue;
                 }
             };
-            match blobs.remove(&id).map(|sealed| key.open(&sealed, &id, blob)) {
+            let has_text = row.try_get::<i64, _>(4)? != 0;
+            match row.try_get::<Option<Vec<u8>>, _>(5)?.map(|sealed| key.open(&sealed, id, blob)) {
                 Some(Ok(plain)) if reextract => input.original = Some(plain),
                 Some(Ok(plain)) => match String::from_utf8(plain) {
                     Ok(text) => input.text = Some(text),
@@ -247,7 +245,7 @@ impl Worker {
                 },
                 Some(Err(_)) => input.read_error = Some("decryption_failed"),
                 // No stored text: the document could not be read at upload.
-                None if !reextract && !input.doc.has_text => {}
+                None if !reextract && !has_text => {}
                 None => input.read_error = Some("blob_missing"),
             }
             input.key = Some(key);
@@ -295,7 +293,7 @@ impl Worker {
 /// panics) and never reports a clear result for what it could not read.
 /// The text (or original) is taken out of `input`: only the scan needs it.
 fn scan(pipeline: &crate::pipeline::Pipeline, input: &mut Input, delta: Option<&Delta>, reextract: bool) -> Scanned {
-    if input.doc.meta.status == DocStatus::Erased {
+    if input.status == DocStatus::Erased {
         return Scanned::Skipped("erased");
     }
     if let Some(code) = input.read_error {
