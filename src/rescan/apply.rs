@@ -12,7 +12,7 @@ use super::plan::summarize;
 use super::worker::Input;
 use crate::detect::{Action, Category};
 use crate::pipeline::Report;
-use crate::review::{DocStatus, Result, Service, ServiceError, holding};
+use crate::review::{DocStatus, Result, Service, ServiceError, findings_digest, holding};
 use crate::store::{Audit, Job, Queue, WriteTx, in_list, new_id, now};
 
 /// What scanning one document gave.
@@ -64,44 +64,82 @@ pub(super) async fn commit(
     if !Queue::finish(&mut tx, job).await? {
         return Err(ServiceError::Conflict("lease_lost"));
     }
-    let ids: Vec<&str> = results.iter().map(|(i, _)| i.id.as_str()).collect();
-    let scanned: Vec<&str> =
-        results.iter().filter(|(_, s)| matches!(s, Scanned::Scan(_))).map(|(i, _)| i.id.as_str()).collect();
-    let mut current = Current::read(&mut tx, &ids, &scanned).await?;
-    let mut groups = Groups::default();
+    // What each full scan found, as stored findings would be digested.
+    let mut scans: HashMap<&str, Detected> = HashMap::new();
     for (input, scanned) in &results {
-        apply_one(&mut tx, rescan, &mut current, input, scanned, worker, &mut groups).await?;
+        if let (Scanned::Scan(report), Some(key)) = (scanned, &input.key) {
+            if report.error.is_none() {
+                let macs: Vec<String> = report.findings.iter().map(|f| key.span_mac(&f.text)).collect();
+                let digest = findings_digest(&report.findings, &macs);
+                scans.insert(input.id.as_str(), Detected { macs, digest });
+            }
+        }
     }
-    groups.write(&mut tx, rescan, worker).await?;
+    let ids: Vec<&str> = results.iter().map(|(i, _)| i.id.as_str()).collect();
+    let mut current = Current::read(&mut tx, &ids).await?;
+    // Only documents whose findings differ from what is stored need their rows.
+    let differ: Vec<&str> = scans
+        .iter()
+        .filter(|(id, d)| current.docs.get(**id).is_none_or(|doc| doc.digest.as_ref() != Some(&d.digest)))
+        .map(|(id, _)| *id)
+        .collect();
+    current.read_findings(&mut tx, &differ).await?;
+    let mut groups = Groups::new(worker);
+    for (input, scanned) in &results {
+        let detected = scans.get(input.id.as_str());
+        apply_one(&mut tx, rescan, &mut current, input, scanned, detected, &mut groups).await?;
+    }
+    groups.write(&mut tx, rescan).await?;
     finish_if_done(&mut tx, rescan).await?;
     tx.commit().await?;
     Ok(())
 }
 
+/// A full scan's findings, digested as stored findings are.
+struct Detected {
+    /// The span MAC of each finding.
+    macs: Vec<String>,
+    /// [`findings_digest`] of the findings.
+    digest: String,
+}
+
+/// A document as it is now.
+struct Doc {
+    status: DocStatus,
+    owner: String,
+    version: String,
+    digest: Option<String>,
+}
+
 /// The batch's documents as they are now, under the write lock (consent, reviews or erasure
-/// may have happened since the batch was read), in three queries for the whole batch.
+/// may have happened since the batch was read): one query for the batch, two more for the
+/// documents whose findings changed.
 struct Current {
-    /// Status, owner and detector version of each live document.
-    docs: HashMap<String, (DocStatus, String, String)>,
-    /// Stored findings of the documents scanned in full.
+    /// Each live document.
+    docs: HashMap<String, Doc>,
+    /// Stored findings of the documents whose scan differs from them.
     findings: HashMap<String, Vec<Stored>>,
-    /// Categories covered by consents in force.
+    /// Categories covered by consents in force, for the same documents.
     covered: HashMap<String, BTreeSet<Category>>,
 }
 
 impl Current {
-    async fn read(tx: &mut WriteTx, ids: &[&str], scanned: &[&str]) -> Result<Self> {
+    async fn read(tx: &mut WriteTx, ids: &[&str]) -> Result<Self> {
         let mut docs = HashMap::new();
         let sql = format!(
-            "SELECT id, status, owner_id, detector_version FROM documents WHERE id IN ({})",
+            "SELECT id, status, owner_id, detector_version, findings_digest FROM documents WHERE id IN ({})",
             in_list(1, ids.len())
         );
         for r in bind_all(sqlx::query(&sql), ids).fetch_all(&mut *tx.tx).await? {
             let status = DocStatus::from_id(&r.try_get::<String, _>(1)?).unwrap_or(DocStatus::Erased);
-            docs.insert(r.try_get(0)?, (status, r.try_get(2)?, r.try_get(3)?));
+            let doc = Doc { status, owner: r.try_get(2)?, version: r.try_get(3)?, digest: r.try_get(4)? };
+            docs.insert(r.try_get(0)?, doc);
         }
-        let mut findings: HashMap<String, Vec<Stored>> = HashMap::new();
-        let mut covered: HashMap<String, BTreeSet<Category>> = HashMap::new();
+        Ok(Self { docs, findings: HashMap::new(), covered: HashMap::new() })
+    }
+
+    async fn read_findings(&mut self, tx: &mut WriteTx, scanned: &[&str]) -> Result<()> {
+        let (findings, covered) = (&mut self.findings, &mut self.covered);
         if !scanned.is_empty() {
             let sql = format!(
                 "SELECT document_id, id, category, start_byte, end_byte, rule, span_mac, review_state, confidence \
@@ -130,22 +168,28 @@ impl Current {
                 covered.entry(r.try_get(0)?).or_default().extend(list.iter().filter_map(|c| Category::from_id(c)));
             }
         }
-        Ok(Self { docs, findings, covered })
+        Ok(())
     }
 }
 
 /// Writes that are the same for many documents of a batch, done in one statement each: the
 /// detector version (and verdict) of documents, and outcome rows without counts.
-#[derive(Default)]
-struct Groups {
+struct Groups<'w> {
+    /// The worker the outcome rows name.
+    worker: &'w str,
     /// Verdict (or none: version only) -> documents.
     versions: BTreeMap<Option<&'static str>, Vec<String>>,
     /// (method, reason) -> documents whose outcome row has nothing else.
     outcomes: BTreeMap<(&'static str, Option<String>), Vec<String>>,
 }
 
-impl Groups {
-    async fn write(self, tx: &mut WriteTx, rescan: &Rescan, worker: &str) -> Result<()> {
+impl<'w> Groups<'w> {
+    fn new(worker: &'w str) -> Self {
+        Self { worker, versions: BTreeMap::new(), outcomes: BTreeMap::new() }
+    }
+
+    async fn write(self, tx: &mut WriteTx, rescan: &Rescan) -> Result<()> {
+        let worker = self.worker;
         let at = now();
         for (verdict, ids) in &self.versions {
             let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
@@ -257,12 +301,16 @@ async fn apply_one(
     current: &mut Current,
     input: &Input,
     scanned: &Scanned,
-    worker: &str,
-    groups: &mut Groups,
+    detected: Option<&Detected>,
+    groups: &mut Groups<'_>,
 ) -> Result<()> {
     let doc_id = input.id.as_str();
-    let (status, owner, version) =
-        current.docs.remove(doc_id).unwrap_or((DocStatus::Erased, String::new(), String::new()));
+    let Doc { status, owner, version, digest } = current.docs.remove(doc_id).unwrap_or(Doc {
+        status: DocStatus::Erased,
+        owner: String::new(),
+        version: String::new(),
+        digest: None,
+    });
     let mut outcome = Outcome::default();
     let write = !rescan.dry_run;
     // The detector version (and verdict) to record, if any.
@@ -296,10 +344,34 @@ async fn apply_one(
         }
         Scanned::Scan(report) => {
             outcome.method = "scan";
-            let Some(key) = &input.key else { return Err(ServiceError::NotFound) };
-            let stored = current.findings.remove(doc_id).unwrap_or_default();
-            let covered = current.covered.remove(doc_id).unwrap_or_default();
-            apply_report(tx, rescan, doc_id, &owner, status, key, report, stored, &covered, &mut outcome).await?;
+            let (Some(key), Some(detected)) = (&input.key, detected) else { return Err(ServiceError::NotFound) };
+            // The same findings as stored: nothing to compare or change (the document's status
+            // already follows from them).
+            if digest.as_ref() != Some(&detected.digest) {
+                let stored = current.findings.remove(doc_id).unwrap_or_default();
+                let covered = current.covered.remove(doc_id).unwrap_or_default();
+                apply_report(
+                    tx,
+                    rescan,
+                    doc_id,
+                    &owner,
+                    status,
+                    key,
+                    report,
+                    &detected.macs,
+                    stored,
+                    &covered,
+                    &mut outcome,
+                )
+                .await?;
+                if write {
+                    sqlx::query("UPDATE documents SET findings_digest = $1 WHERE id = $2")
+                        .bind(&detected.digest)
+                        .bind(doc_id)
+                        .execute(&mut *tx.tx)
+                        .await?;
+                }
+            }
             bump = Some(Some(report.status.id()));
         }
     }
@@ -320,7 +392,7 @@ async fn apply_one(
     .bind((!outcome.added.is_empty()).then(|| json!(outcome.added).to_string()))
     .bind((!outcome.removed.is_empty()).then(|| json!(outcome.removed).to_string()))
     .bind(&outcome.error)
-    .bind(worker)
+    .bind(groups.worker)
     .bind(now())
     .bind(&rescan.id)
     .bind(doc_id)
@@ -378,6 +450,7 @@ async fn apply_report(
     status: DocStatus,
     key: &crate::store::DataKey,
     report: &Report,
+    macs: &[String],
     stored: Vec<Stored>,
     covered: &BTreeSet<Category>,
     outcome: &mut Outcome,
@@ -391,8 +464,8 @@ async fn apply_report(
     // (category, state) of every finding the document will have.
     let mut final_states: Vec<(Category, String)> = Vec::new();
     let at = now();
-    for f in &report.findings {
-        let mac = key.span_mac(&f.text);
+    for (f, mac) in report.findings.iter().zip(macs) {
+        let mac = mac.as_str();
         let same = stored.iter().enumerate().position(|(i, s)| {
             !kept[i]
                 && s.category == f.category.id()
@@ -414,7 +487,7 @@ async fn apply_report(
             }
             continue;
         }
-        let state = if resolved.contains(&(f.rule.as_str(), mac.as_str())) { "false_positive" } else { "pending" };
+        let state = if resolved.contains(&(f.rule.as_str(), mac)) { "false_positive" } else { "pending" };
         *outcome.added.entry(f.category.id().to_string()).or_default() += 1;
         final_states.push((f.category, state.to_string()));
         if rescan.dry_run {
@@ -431,7 +504,7 @@ async fn apply_report(
         .bind(f.end as i64)
         .bind(f.confidence)
         .bind(&f.rule)
-        .bind(&mac)
+        .bind(mac)
         .bind(state)
         .bind(&at)
         .execute(&mut *tx.tx)

@@ -266,10 +266,11 @@ impl Service {
         redacted_from: Option<&str>,
     ) -> Result<Vec<OwnerFinding>> {
         let at = now();
+        let macs: Vec<String> = report.findings.iter().map(|f| key.span_mac(&f.text)).collect();
         sqlx::query(
             "INSERT INTO documents (id, owner_id, kind, size_bytes, status, reason, verdict, error_code, detector_version, \
-             wrapped_key, sealed_name, has_text, redacted_from, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+             wrapped_key, sealed_name, has_text, redacted_from, created_at, updated_at, findings_digest) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
         )
         .bind(id)
         .bind(&owner.id)
@@ -286,10 +287,11 @@ impl Service {
         .bind(redacted_from)
         .bind(&at)
         .bind(&at)
+        .bind(findings_digest(&report.findings, &macs))
         .execute(&mut *tx.tx)
         .await?;
         let mut out = Vec::new();
-        for f in &report.findings {
+        for (f, mac) in report.findings.iter().zip(&macs) {
             let fid = new_id();
             sqlx::query(
                 "INSERT INTO findings (id, document_id, category, start_byte, end_byte, confidence, rule, span_mac, created_at) \
@@ -302,7 +304,7 @@ impl Service {
             .bind(f.end as i64)
             .bind(f.confidence)
             .bind(&f.rule)
-            .bind(key.span_mac(&f.text))
+            .bind(mac)
             .bind(&at)
             .execute(&mut *tx.tx)
             .await?;
@@ -1111,6 +1113,27 @@ impl Service {
             .await?;
         rows.iter().map(|r| crate::store::AuditEntry::from_row(r).map_err(ServiceError::from)).collect()
     }
+}
+
+/// A digest of a document's findings as detected: category, rule, span, span MAC (so it says
+/// nothing without the document's key) and confidence, in text order; not review states. Equal
+/// digests mean a scan found exactly what is stored. `macs[i]` is the span MAC of `findings[i]`.
+pub(crate) fn findings_digest(findings: &[crate::detect::Finding], macs: &[String]) -> String {
+    let mut h = Sha256::new();
+    for (f, mac) in findings.iter().zip(macs) {
+        for part in [
+            f.category.id(),
+            f.rule.as_str(),
+            &f.start.to_string(),
+            &f.end.to_string(),
+            mac,
+            &format!("{:.2}", f.confidence),
+        ] {
+            h.update((part.len() as u64).to_le_bytes());
+            h.update(part.as_bytes());
+        }
+    }
+    hex::encode(h.finalize())
 }
 
 /// The categories that hold a document: its special-care findings and My Numbers that an
