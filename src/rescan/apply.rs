@@ -13,7 +13,7 @@ use super::worker::Input;
 use crate::detect::{Action, Category};
 use crate::pipeline::Report;
 use crate::review::{DocStatus, Result, Service, ServiceError, findings_digest, holding};
-use crate::store::{Audit, Job, Queue, WriteTx, in_list, new_id, now};
+use crate::store::{Audit, DataKey, Job, Queue, WriteTx, in_list, new_id, now};
 
 /// What scanning one document gave.
 pub(super) enum Scanned {
@@ -21,8 +21,8 @@ pub(super) enum Scanned {
     Skipped(&'static str),
     /// The dictionary change cannot affect this text: its findings stand.
     Unaffected,
-    /// Scanned in full (the report may be an error).
-    Scan(Box<Report>),
+    /// Scanned in full (the report may be an error), with its findings digested unless it is.
+    Scan(Box<Report>, Option<Detected>),
     /// Could not be read (key, blob, decryption).
     Failed(String),
 }
@@ -64,17 +64,13 @@ pub(super) async fn commit(
     if !Queue::finish(&mut tx, job).await? {
         return Err(ServiceError::Conflict("lease_lost"));
     }
-    // What each full scan found, as stored findings would be digested.
-    let mut scans: HashMap<&str, Detected> = HashMap::new();
-    for (input, scanned) in &results {
-        if let (Scanned::Scan(report), Some(key)) = (scanned, &input.key) {
-            if report.error.is_none() {
-                let macs: Vec<String> = report.findings.iter().map(|f| key.span_mac(&f.text)).collect();
-                let digest = findings_digest(&report.findings, &macs);
-                scans.insert(input.id.as_str(), Detected { macs, digest });
-            }
-        }
-    }
+    let scans: HashMap<&str, &Detected> = results
+        .iter()
+        .filter_map(|(input, scanned)| match scanned {
+            Scanned::Scan(_, Some(detected)) => Some((input.id.as_str(), detected)),
+            _ => None,
+        })
+        .collect();
     let ids: Vec<&str> = results.iter().map(|(i, _)| i.id.as_str()).collect();
     let mut current = Current::read(&mut tx, &ids).await?;
     // Only documents whose findings differ from what is stored need their rows.
@@ -86,7 +82,7 @@ pub(super) async fn commit(
     current.read_findings(&mut tx, &differ).await?;
     let mut groups = Groups::new(worker);
     for (input, scanned) in &results {
-        let detected = scans.get(input.id.as_str());
+        let detected = scans.get(input.id.as_str()).copied();
         apply_one(&mut tx, rescan, &mut current, input, scanned, detected, &mut groups).await?;
     }
     groups.write(&mut tx, rescan).await?;
@@ -96,11 +92,20 @@ pub(super) async fn commit(
 }
 
 /// A full scan's findings, digested as stored findings are.
-struct Detected {
+pub(super) struct Detected {
     /// The span MAC of each finding.
     macs: Vec<String>,
     /// [`findings_digest`] of the findings.
     digest: String,
+}
+
+impl Detected {
+    /// The span MACs and digest of a report's findings, under the document's key.
+    pub(super) fn of(report: &Report, key: &DataKey) -> Self {
+        let macs: Vec<String> = report.findings.iter().map(|f| key.span_mac(&f.text)).collect();
+        let digest = findings_digest(&report.findings, &macs);
+        Self { macs, digest }
+    }
 }
 
 /// A document as it is now.
@@ -256,8 +261,15 @@ pub(super) async fn fail_batch(service: &Service, job: &Job, code: &str) -> Resu
 }
 
 async fn finish_if_done(tx: &mut WriteTx, rescan: &Rescan) -> Result<()> {
-    let pending = sqlx::query("SELECT 1 FROM rescan_items WHERE rescan_id = $1 AND state = 'pending' LIMIT 1")
-        .bind(&rescan.id)
+    // A batch's outcomes and its job's end commit together, so documents are pending while
+    // their job is queued or running, or failed and its documents not yet marked (the jobs
+    // are few: one per batch).
+    let pending = sqlx::query(
+        "SELECT 1 FROM jobs j WHERE j.rescan_id = $1 AND (j.state IN ('queued', 'running') OR (j.state = 'failed' \
+         AND EXISTS (SELECT 1 FROM rescan_items ri WHERE ri.rescan_id = j.rescan_id AND ri.batch = j.batch AND ri.state = 'pending'))) \
+         LIMIT 1",
+    )
+    .bind(&rescan.id)
         .fetch_optional(&mut *tx.tx)
         .await?;
     if pending.is_some() {
@@ -336,13 +348,13 @@ async fn apply_one(
             outcome.requarantined = hold_unreadable(tx, rescan, doc_id, &owner, status, code, write).await?;
             outcome.error = Some(code.clone());
         }
-        Scanned::Scan(report) if report.error.is_some() => {
+        Scanned::Scan(report, _) if report.error.is_some() => {
             let code = report.error.as_ref().map(|e| e.code.clone()).unwrap_or_default();
             outcome.method = "error";
             outcome.requarantined = hold_unreadable(tx, rescan, doc_id, &owner, status, &code, write).await?;
             outcome.error = Some(code);
         }
-        Scanned::Scan(report) => {
+        Scanned::Scan(report, _) => {
             outcome.method = "scan";
             let (Some(key), Some(detected)) = (&input.key, detected) else { return Err(ServiceError::NotFound) };
             // The same findings as stored: nothing to compare or change (the document's status
@@ -448,7 +460,7 @@ async fn apply_report(
     doc_id: &str,
     owner: &str,
     status: DocStatus,
-    key: &crate::store::DataKey,
+    key: &DataKey,
     report: &Report,
     macs: &[String],
     stored: Vec<Stored>,

@@ -8,7 +8,7 @@ use std::time::Duration;
 use sqlx::Row;
 use tokio::sync::watch;
 
-use super::apply::{self, Scanned};
+use super::apply::{self, Detected, Scanned};
 use crate::detect::Delta;
 use crate::pipeline::Report;
 use crate::review::{DocStatus, Result, Service, ServiceError};
@@ -301,14 +301,20 @@ fn scan(pipeline: &crate::pipeline::Pipeline, input: &mut Input, delta: Option<&
     }
     if reextract {
         let Some(bytes) = input.original.take() else { return Scanned::Failed("blob_missing".into()) };
-        return Scanned::Scan(Box::new(pipeline.scan_bytes(&bytes)));
+        return scanned(pipeline.scan_bytes(&bytes), input.key.as_ref());
     }
     let Some(text) = input.text.take() else { return Scanned::Skipped("no_text") };
     if delta.is_some_and(|d| !d.may_affect(&text)) {
         return Scanned::Unaffected;
     }
     let report: Report = pipeline.scan_text(text);
-    Scanned::Scan(Box::new(report))
+    scanned(report, input.key.as_ref())
+}
+
+/// A full scan's result, its findings digested (off the async threads, before the write lock).
+fn scanned(report: Report, key: Option<&DataKey>) -> Scanned {
+    let detected = key.filter(|_| report.error.is_none()).map(|k| Detected::of(&report, k));
+    Scanned::Scan(Box::new(report), detected)
 }
 
 fn error_code(e: &ServiceError) -> &'static str {
