@@ -4,7 +4,8 @@
 //! Needs Debian's `chromium` and `chromium-driver` (`.ci/run` installs them). Without them the
 //! test FAILS with a message saying so: it never passes silently.
 //!
-//! Screenshots of the main pages go to `target/ui-screenshots/` (test artefacts).
+//! Screenshots of the main pages go to `target/ui-screenshots/` (test artefacts); with
+//! `HAIRYO_UPDATE_SCREENSHOTS=1` the two the README shows are copied to `docs/screenshots/`.
 
 mod server_harness;
 
@@ -351,10 +352,13 @@ async fn candidate_advisor_and_admin_in_a_real_browser() {
     drop(driver);
     server.stop();
 
-    // The README shows these two.
-    let docs = root.join("docs/screenshots");
-    std::fs::create_dir_all(&docs).unwrap();
-    for name in ["03-candidate-document", "10-advisor-queue"] {
-        std::fs::copy(shots.join(format!("{name}.png")), docs.join(format!("{name}.png"))).unwrap();
+    // The README shows these two; refreshed on request only, so a test run leaves the
+    // working tree as it was.
+    if std::env::var_os("HAIRYO_UPDATE_SCREENSHOTS").is_some() {
+        let docs = root.join("docs/screenshots");
+        std::fs::create_dir_all(&docs).unwrap();
+        for name in ["03-candidate-document", "10-advisor-queue"] {
+            std::fs::copy(shots.join(format!("{name}.png")), docs.join(format!("{name}.png"))).unwrap();
+        }
     }
 }
