@@ -450,7 +450,8 @@ async fn nothing_sensitive_reaches_the_data_directory_or_the_logs() {
     }
     for id in [&d1_id, &d4_id, &d5_id, &red_id] {
         assert_eq!(live.get(id.as_str()), Some(&true), "{id} is live and has text");
-        assert_eq!(blobs.get(id.as_str()), Some(&vec!["original".to_string(), "text".to_string()]), "blobs of {id}");
+        let expected = ["original", "sketch", "text"].map(String::from).to_vec();
+        assert_eq!(blobs.get(id.as_str()), Some(&expected), "blobs of {id}");
     }
     let orphans: Vec<&String> = blobs.keys().filter(|id| !live.contains_key(id.as_str())).collect();
     assert!(orphans.is_empty(), "blob rows without a live document: {orphans:?}");

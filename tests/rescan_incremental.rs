@@ -13,7 +13,7 @@ mod rescan_support;
 use std::path::Path;
 use std::time::Instant;
 
-use hairyo::detect::{Delta, Detector, ENGINE};
+use hairyo::detect::{Delta, Detector, ENGINE, Sketch};
 use hairyo::review::{ConsentRequest, DocStatus, ReviewRequest, Role, current_notice};
 use hairyo::store::{Store, StoreConfig};
 use rand::rngs::StdRng;
@@ -169,15 +169,22 @@ async fn incremental_rescan_equals_full_rescan_on_thousands_of_documents() {
     // the added one.
     assert_eq!(delta.entries(), 5);
     let started = Instant::now();
-    let mut unaffected = 0;
+    let (mut unaffected, mut by_sketch) = (0, 0);
     for text in &texts {
+        let sketch_says = delta.may_affect_sketch(&Sketch::of_text(text));
         if !delta.may_affect(text) {
             unaffected += 1;
+            by_sketch += usize::from(!sketch_says);
             assert_eq!(old.scan(text).unwrap(), new.scan(text).unwrap(), "unaffected text changed:\n{text}");
+        } else {
+            // A sketch has no false negatives: what the delta can affect, its sketch admits.
+            assert!(sketch_says, "the sketch ruled out an affected text:\n{text}");
         }
     }
     assert!(unaffected > DOCUMENTS / 5 && unaffected < DOCUMENTS * 4 / 5, "{unaffected} unaffected");
-    eprintln!("detector check: {unaffected}/{DOCUMENTS} unaffected, {:?}", started.elapsed());
+    // The sketches alone settle most unaffected texts (the rest are read and tested).
+    assert!(by_sketch * 10 > unaffected * 9, "sketches settle {by_sketch} of {unaffected}");
+    eprintln!("detector check: {unaffected}/{DOCUMENTS} unaffected ({by_sketch} by sketch), {:?}", started.elapsed());
 
     // One store under v1: uploads, some consents, some resolved false positives.
     let a = tmp.path().join("a");
@@ -225,6 +232,29 @@ async fn incremental_rescan_equals_full_rescan_on_thousands_of_documents() {
     let b = tmp.path().join("b");
     copy_dir(&a, &b);
     assert_eq!(fingerprint(&a).await, fingerprint(&b).await);
+    // A quarter of the documents of the incremental copy lose their sketches, as if stored
+    // before sketches existed; one more has a damaged one. Their texts are read instead, and
+    // the rescan gives them sketches.
+    let texts_stored = {
+        let store =
+            Store::connect(&StoreConfig { data_dir: a.clone(), database_url: None, master_key: None }).await.unwrap();
+        let gone = sqlx::query(
+            "DELETE FROM blobs WHERE name = 'sketch' AND document_id IN (SELECT id FROM documents WHERE rowid % 4 = 0)",
+        )
+        .execute(&store.pool)
+        .await
+        .unwrap()
+        .rows_affected();
+        assert!(gone as usize > DOCUMENTS / 5, "{gone}");
+        sqlx::query("UPDATE blobs SET data = X'00' WHERE name = 'sketch' AND document_id = (SELECT MIN(document_id) FROM blobs WHERE name = 'sketch')")
+            .execute(&store.pool)
+            .await
+            .unwrap();
+        let texts: i64 =
+            sqlx::query("SELECT COUNT(*) FROM blobs WHERE name = 'text'").fetch_one(&store.pool).await.unwrap().get(0);
+        store.pool.close().await;
+        texts
+    };
 
     let started = Instant::now();
     let incremental = rescan_cli(&a, None, &v2, &["--stale"]);
@@ -244,6 +274,18 @@ async fn incremental_rescan_equals_full_rescan_on_thousands_of_documents() {
     assert!(si["removed"]["criminal_record"].as_i64().unwrap() > 0, "{incremental}");
     let (fa, fb) = (fingerprint(&a).await, fingerprint(&b).await);
     assert_eq!(fa.len(), fb.len());
+    for data in [&a, &b] {
+        let store = Store::connect(&StoreConfig { data_dir: data.clone(), database_url: None, master_key: None })
+            .await
+            .unwrap();
+        let sketches: i64 = sqlx::query("SELECT COUNT(*) FROM blobs WHERE name = 'sketch' AND length(data) > 1")
+            .fetch_one(&store.pool)
+            .await
+            .unwrap()
+            .get(0);
+        assert_eq!(sketches, texts_stored, "every stored text has a sketch again");
+        store.pool.close().await;
+    }
     for (x, y) in fa.iter().zip(&fb) {
         assert_eq!(x, y, "incremental and full rescans disagree");
     }

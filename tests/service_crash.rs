@@ -10,7 +10,8 @@
 //! * every upload acknowledged with `201` before the kill is present, with the id, status and
 //!   verdict it was acknowledged with;
 //! * every document row is complete: the `blobs` table holds its `original` and, when the
-//!   document has text (`has_text`, verdict other than `error`), its `text`, and nothing else;
+//!   document has text (`has_text`, verdict other than `error`), its `text` and the text's
+//!   `sketch`, and nothing else;
 //!   the owner can read it (name, text and original decrypt), the original is byte-for-byte one
 //!   of the uploads and its size matches the row;
 //! * verdict and status agree: `quarantine` has findings with a special-care category and is
@@ -284,7 +285,7 @@ async fn check(server: &Server, env: &Env, tokens: &[String], admin: &str, acks:
         let has_text = stored.has_text[id];
         assert_eq!(has_text, verdict != "error", "has_text of {id} ({verdict})");
         let expected: Vec<String> =
-            if has_text { vec!["original".into(), "text".into()] } else { vec!["original".into()] };
+            if has_text { vec!["original".into(), "sketch".into(), "text".into()] } else { vec!["original".into()] };
         assert_eq!(stored.blobs[id], expected, "blobs of {id} ({verdict})");
 
         let token = owner_token.get(id).unwrap_or_else(|| panic!("{id} has no candidate owner"));

@@ -20,6 +20,7 @@ use std::collections::{HashMap, HashSet};
 
 use super::dictionary::{CategoryFile, DictionarySet, EntrySpec, Suppressor};
 use super::engine::{DetectError, Detector, ENGINE};
+use super::sketch::Sketch;
 use crate::tokenize::normalize;
 
 /// The entries that differ between two dictionary versions, compiled into a prefilter.
@@ -194,6 +195,17 @@ impl Delta {
         match &self.prefilter {
             None => false,
             Some(p) => p.has_raw_candidate(&normalize(text).text),
+        }
+    }
+
+    /// Whether the change can alter the findings of the text `sketch` was made from. False
+    /// is exact: no differing item's necessary literal occurs in the text (a [`Sketch`] has
+    /// no false negatives). True means the text must be read and tried with
+    /// [`Delta::may_affect`].
+    pub fn may_affect_sketch(&self, sketch: &Sketch) -> bool {
+        match &self.prefilter {
+            None => false,
+            Some(p) => p.necessary_literals().is_none_or(|lits| lits.iter().any(|l| sketch.may_contain(l))),
         }
     }
 }

@@ -114,6 +114,9 @@ pub struct Detector {
     anchor_owner: Vec<usize>,
     lemmas: HashMap<String, Vec<usize>>,
     lemma_first: Vec<char>,
+    /// Literals one of which every text with a raw candidate contains (see
+    /// [`Detector::necessary_literals`]).
+    literals: Option<Vec<String>>,
     cues: AhoCorasick,
     cue_set: Vec<usize>,
     sets: CueSets,
@@ -294,6 +297,17 @@ impl Detector {
             }
         }
 
+        let mut literals = Some(terms.clone());
+        for p in &patterns {
+            match (&p.anchor, literals.as_mut()) {
+                (Some((_, words)), Some(l)) => l.extend(words.iter().cloned()),
+                _ => literals = None,
+            }
+        }
+        if let Some(l) = literals.as_mut() {
+            l.extend(lemma_first.iter().map(|c| c.to_string()));
+        }
+
         let version = format!(
             "dict-{}.ipadic-{}",
             &set.hash[..16.min(set.hash.len())],
@@ -307,6 +321,7 @@ impl Detector {
             anchor_owner,
             lemmas,
             lemma_first,
+            literals,
             cues: build_ac(&cue_words)?,
             cue_set,
             sets,
@@ -347,6 +362,13 @@ impl Detector {
 
     /// Whether any entry could match in normalised text: a term or pattern match, or a
     /// character that starts a base form (the cheap first stage of [`Detector::scan`]).
+    /// Literals of which a normalised text with a raw candidate contains at least one: every
+    /// term, the prefix or suffix literals of every pattern, the first character of every
+    /// base form. `None` when some pattern has no such literals (it can match anywhere).
+    pub(super) fn necessary_literals(&self) -> Option<&[String]> {
+        self.literals.as_deref()
+    }
+
     pub(super) fn has_raw_candidate(&self, ntext: &str) -> bool {
         !self.raw_candidates(ntext).is_empty() || ntext.chars().any(|c| self.lemma_first.contains(&c))
     }

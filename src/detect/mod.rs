@@ -13,11 +13,13 @@ mod delta;
 mod dictionary;
 mod engine;
 mod my_number;
+mod sketch;
 
 pub use category::{Action, Category};
 pub use delta::Delta;
 pub use dictionary::{Boundary, DictionaryError, Suppressor};
 pub use engine::{DetectError, Detector, ENGINE};
+pub use sketch::Sketch;
 
 use serde::{Deserialize, Serialize};
 

@@ -2,7 +2,7 @@
 //! change, its outcome row, its audit entry and notification. Nothing here releases a
 //! document; a released document whose findings its consent does not cover is held again.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use serde_json::json;
 use sqlx::Row;
@@ -12,8 +12,8 @@ use super::plan::summarize;
 use super::worker::Input;
 use crate::detect::{Action, Category};
 use crate::pipeline::Report;
-use crate::review::{DocStatus, Result, Service, ServiceError, findings_digest, holding};
-use crate::store::{Audit, DataKey, Job, Queue, WriteTx, in_list, new_id, now};
+use crate::review::{DocStatus, Result, SKETCH, Service, ServiceError, findings_digest, holding, put_text};
+use crate::store::{Audit, DataKey, Job, Queue, WriteTx, id_array, new_id, now};
 
 /// What scanning one document gave.
 pub(super) enum Scanned {
@@ -71,17 +71,19 @@ pub(super) async fn commit(
             _ => None,
         })
         .collect();
-    let ids: Vec<&str> = results.iter().map(|(i, _)| i.id.as_str()).collect();
+    let mut groups = Groups::new(worker);
+    let settled = if rescan.dry_run { HashSet::new() } else { settle(&mut tx, rescan, &results, &mut groups).await? };
+    let ids: Vec<&str> = results.iter().map(|(i, _)| i.id.as_str()).filter(|i| !settled.contains(i)).collect();
     let mut current = Current::read(&mut tx, &ids).await?;
     // Only documents whose findings differ from what is stored need their rows.
     let differ: Vec<&str> = scans
         .iter()
+        .filter(|(id, _)| !settled.contains(**id))
         .filter(|(id, d)| current.docs.get(**id).is_none_or(|doc| doc.digest.as_ref() != Some(&d.digest)))
         .map(|(id, _)| *id)
         .collect();
     current.read_findings(&mut tx, &differ).await?;
-    let mut groups = Groups::new(worker);
-    for (input, scanned) in &results {
+    for (input, scanned) in results.iter().filter(|(i, _)| !settled.contains(i.id.as_str())) {
         let detected = scans.get(input.id.as_str()).copied();
         apply_one(&mut tx, rescan, &mut current, input, scanned, detected, &mut groups).await?;
     }
@@ -89,6 +91,85 @@ pub(super) async fn commit(
     finish_if_done(&mut tx, rescan).await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// A group of documents [`settle`] commits in one statement: their old version, and the
+/// verdict of their scan (none when unaffected). Each has its id and stored digest.
+type Settle<'r> = (&'r str, Option<&'static str>);
+
+/// Commits, in a few set-based statements, the documents of a batch whose outcome leaves
+/// them as they were read: those a sketch showed unaffected (the version moves on), and
+/// those whose full scan gave the findings they have (version and verdict). Each statement
+/// is guarded by what was read: the old version, not erased, and for scanned documents the
+/// same findings digest. A group where the guard does not hold for every document is left to
+/// [`apply_one`], which reads the document under the lock (the statement's changes are then
+/// idempotent). Returns the settled documents.
+async fn settle<'r>(
+    tx: &mut WriteTx,
+    rescan: &Rescan,
+    results: &'r [(Input, Scanned)],
+    groups: &mut Groups<'_>,
+) -> Result<HashSet<&'r str>> {
+    let mut same: BTreeMap<Settle<'r>, Vec<(&'r str, &'r str)>> = BTreeMap::new();
+    for (input, scanned) in results {
+        if input.new_sketch.is_some() {
+            continue;
+        }
+        match (scanned, &input.digest) {
+            (Scanned::Unaffected, _) => {
+                same.entry((input.version.as_str(), None)).or_default().push((input.id.as_str(), ""));
+            }
+            (Scanned::Scan(report, Some(d)), Some(digest)) if !rescan.reextract && &d.digest == digest => {
+                let key = (input.version.as_str(), Some(report.status.id()));
+                same.entry(key).or_default().push((input.id.as_str(), digest.as_str()));
+            }
+            _ => {}
+        }
+    }
+    let mut settled = HashSet::new();
+    let at = now();
+    for ((old, verdict), docs) in same {
+        let ids: Vec<&str> = docs.iter().map(|(id, _)| *id).collect();
+        let done = match verdict {
+            None => {
+                let sql = format!(
+                    "UPDATE documents SET detector_version = $1 WHERE detector_version = $2 AND status <> 'erased' AND id IN ({})",
+                    tx.backend.ids_in(3)
+                );
+                sqlx::query(&sql)
+                    .bind(&rescan.target_version)
+                    .bind(old)
+                    .bind(id_array(&ids))
+                    .execute(&mut *tx.tx)
+                    .await?
+            }
+            Some(verdict) => {
+                let pairs: Vec<String> = docs.iter().map(|(id, digest)| format!("{id}:{digest}")).collect();
+                let sql = format!(
+                    "UPDATE documents SET detector_version = $1, verdict = $2, updated_at = $3 \
+                     WHERE detector_version = $4 AND status <> 'erased' AND id IN ({}) \
+                     AND id || ':' || findings_digest IN ({})",
+                    tx.backend.ids_in(5),
+                    tx.backend.ids_in(6)
+                );
+                sqlx::query(&sql)
+                    .bind(&rescan.target_version)
+                    .bind(verdict)
+                    .bind(&at)
+                    .bind(old)
+                    .bind(id_array(&ids))
+                    .bind(id_array(&pairs))
+                    .execute(&mut *tx.tx)
+                    .await?
+            }
+        };
+        if done.rows_affected() == ids.len() as u64 {
+            let method = if verdict.is_some() { "scan" } else { "unaffected" };
+            groups.outcomes.entry((method, None)).or_default().extend(ids.iter().map(|id| id.to_string()));
+            settled.extend(ids);
+        }
+    }
+    Ok(settled)
 }
 
 /// A full scan's findings, digested as stored findings are.
@@ -131,11 +212,14 @@ struct Current {
 impl Current {
     async fn read(tx: &mut WriteTx, ids: &[&str]) -> Result<Self> {
         let mut docs = HashMap::new();
+        if ids.is_empty() {
+            return Ok(Self { docs, findings: HashMap::new(), covered: HashMap::new() });
+        }
         let sql = format!(
             "SELECT id, status, owner_id, detector_version, findings_digest FROM documents WHERE id IN ({})",
-            in_list(1, ids.len())
+            tx.backend.ids_in(1)
         );
-        for r in bind_all(sqlx::query(&sql), ids).fetch_all(&mut *tx.tx).await? {
+        for r in sqlx::query(&sql).bind(id_array(ids)).fetch_all(&mut *tx.tx).await? {
             let status = DocStatus::from_id(&r.try_get::<String, _>(1)?).unwrap_or(DocStatus::Erased);
             let doc = Doc { status, owner: r.try_get(2)?, version: r.try_get(3)?, digest: r.try_get(4)? };
             docs.insert(r.try_get(0)?, doc);
@@ -149,9 +233,9 @@ impl Current {
             let sql = format!(
                 "SELECT document_id, id, category, start_byte, end_byte, rule, span_mac, review_state, confidence \
                  FROM findings WHERE document_id IN ({})",
-                in_list(1, scanned.len())
+                tx.backend.ids_in(1)
             );
-            for r in bind_all(sqlx::query(&sql), scanned).fetch_all(&mut *tx.tx).await? {
+            for r in sqlx::query(&sql).bind(id_array(scanned)).fetch_all(&mut *tx.tx).await? {
                 findings.entry(r.try_get(0)?).or_default().push(Stored {
                     id: r.try_get(1)?,
                     category: r.try_get(2)?,
@@ -166,9 +250,9 @@ impl Current {
             let sql = format!(
                 "SELECT c.document_id, c.categories FROM consents c LEFT JOIN consent_withdrawals w ON w.consent_id = c.id \
                  WHERE w.consent_id IS NULL AND c.document_id IN ({})",
-                in_list(1, scanned.len())
+                tx.backend.ids_in(1)
             );
-            for r in bind_all(sqlx::query(&sql), scanned).fetch_all(&mut *tx.tx).await? {
+            for r in sqlx::query(&sql).bind(id_array(scanned)).fetch_all(&mut *tx.tx).await? {
                 let list: Vec<String> = serde_json::from_str(&r.try_get::<String, _>(1)?).unwrap_or_default();
                 covered.entry(r.try_get(0)?).or_default().extend(list.iter().filter_map(|c| Category::from_id(c)));
             }
@@ -197,29 +281,27 @@ impl<'w> Groups<'w> {
         let worker = self.worker;
         let at = now();
         for (verdict, ids) in &self.versions {
-            let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
             let q = match verdict {
                 Some(_) => format!(
                     "UPDATE documents SET detector_version = $1, verdict = $2, updated_at = $3 WHERE id IN ({})",
-                    in_list(4, ids.len())
+                    tx.backend.ids_in(4)
                 ),
-                None => format!("UPDATE documents SET detector_version = $1 WHERE id IN ({})", in_list(2, ids.len())),
+                None => format!("UPDATE documents SET detector_version = $1 WHERE id IN ({})", tx.backend.ids_in(2)),
             };
             let mut q = sqlx::query(&q).bind(&rescan.target_version);
             if let Some(v) = verdict {
                 q = q.bind(*v).bind(&at);
             }
-            bind_all(q, &ids).execute(&mut *tx.tx).await?;
+            q.bind(id_array(ids)).execute(&mut *tx.tx).await?;
         }
         for ((method, reason), ids) in &self.outcomes {
-            let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
             let sql = format!(
                 "UPDATE rescan_items SET state = 'done', method = $1, error_code = $2, worker = $3, done_at = $4 \
                  WHERE rescan_id = $5 AND state = 'pending' AND document_id IN ({})",
-                in_list(6, ids.len())
+                tx.backend.ids_in(6)
             );
             let q = sqlx::query(&sql).bind(*method).bind(reason).bind(worker).bind(&at).bind(&rescan.id);
-            let done = bind_all(q, &ids).execute(&mut *tx.tx).await?.rows_affected();
+            let done = q.bind(id_array(ids)).execute(&mut *tx.tx).await?.rows_affected();
             if done != ids.len() as u64 {
                 // Some row was not pending: only possible if two holders of one lease raced,
                 // which `Queue::finish` excludes. Refuse the whole batch rather than apply twice.
@@ -228,16 +310,6 @@ impl<'w> Groups<'w> {
         }
         Ok(())
     }
-}
-
-fn bind_all<'q>(
-    mut q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
-    values: &[&'q str],
-) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
-    for v in values {
-        q = q.bind(*v);
-    }
-    q
 }
 
 /// Marks the pending documents of a batch that failed for good (their documents are not
@@ -389,6 +461,9 @@ async fn apply_one(
     }
     if let Some(verdict) = bump.filter(|_| write) {
         groups.versions.entry(verdict).or_default().push(doc_id.to_string());
+    }
+    if let Some(sketch) = input.new_sketch.as_ref().filter(|_| write && status != DocStatus::Erased) {
+        tx.put_blob(doc_id, SKETCH, sketch).await?;
     }
     if !outcome.changed && !outcome.requarantined {
         groups.outcomes.entry((outcome.method, outcome.error)).or_default().push(doc_id.to_string());
@@ -548,7 +623,7 @@ async fn apply_report(
             .bind(doc_id)
             .execute(&mut *tx.tx)
             .await?;
-        tx.put_blob(doc_id, "text", &key.seal(report.text.as_bytes(), doc_id, "text")).await?;
+        put_text(tx, doc_id, key, &report.text).await?;
     }
     let ids = |m: &BTreeMap<String, i64>| json!(m);
     if outcome.requarantined {

@@ -21,7 +21,7 @@ pub use notices::{Notice, current_notice, find_notice};
 pub use notifications::Notification;
 
 use crate::decide::Status;
-use crate::detect::{Action, Category};
+use crate::detect::{Action, Category, Sketch};
 use crate::pipeline::{Pipeline, Report};
 use crate::store::{Audit, DataKey, Store, StoreError, WriteTx, new_id, now};
 
@@ -216,7 +216,7 @@ impl Service {
             .await?;
         tx.put_blob(&id, "original", &key.seal(&bytes, &id, "original")).await?;
         if has_text {
-            tx.put_blob(&id, "text", &key.seal(report.text.as_bytes(), &id, "text")).await?;
+            put_text(&mut tx, &id, &key, &report.text).await?;
         }
         tx.audit(Audit {
             actor_id: Some(actor.id.clone()),
@@ -837,7 +837,7 @@ impl Service {
             .insert_document(&mut tx, actor, &new, &new_key, &name, &bytes, &report, status, reason, true, Some(id))
             .await?;
         tx.put_blob(&new, "original", &new_key.seal(&bytes, &new, "original")).await?;
-        tx.put_blob(&new, "text", &new_key.seal(report.text.as_bytes(), &new, "text")).await?;
+        put_text(&mut tx, &new, &new_key, &report.text).await?;
         erase_in_tx(&mut tx, id).await?;
         tx.audit(Audit {
             actor_id: Some(actor.id.clone()),
@@ -1192,4 +1192,21 @@ fn context_window(text: &str, start: usize, end: usize) -> Context {
     let span: String = text[start..end].chars().take(CONTEXT_CHARS * 2).collect();
     let after: String = text[end..].chars().take(CONTEXT_CHARS).collect();
     Context { before, span, after }
+}
+
+/// Stores a document's extracted text and the [`Sketch`] of it that incremental rescans test
+/// instead of the text, both sealed with the document's key. They are only ever written
+/// together, so a stored sketch is always the stored text's.
+pub(crate) async fn put_text(tx: &mut WriteTx, id: &str, key: &DataKey, text: &str) -> Result<()> {
+    tx.put_blob(id, "text", &key.seal(text.as_bytes(), id, "text")).await?;
+    tx.put_blob(id, SKETCH, &seal_sketch(key, id, text)).await?;
+    Ok(())
+}
+
+/// The blob name of a document's sketch.
+pub(crate) const SKETCH: &str = "sketch";
+
+/// The sealed sketch of an extracted text.
+pub(crate) fn seal_sketch(key: &DataKey, id: &str, text: &str) -> Vec<u8> {
+    key.seal(&Sketch::of_text(text).to_bytes(), id, SKETCH)
 }

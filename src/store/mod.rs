@@ -8,6 +8,7 @@
 //! audit entries together or not at all.
 
 mod blobs;
+mod bulk;
 pub mod crypto;
 mod queue;
 
@@ -20,6 +21,7 @@ use sha2::{Digest, Sha256};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Row};
 
+pub use bulk::{Arg, BulkReader};
 pub use crypto::{DataKey, MasterKey};
 pub use queue::{Job, MAX_ATTEMPTS, Queue};
 
@@ -69,6 +71,18 @@ pub enum Backend {
     Postgres,
 }
 
+impl Backend {
+    /// A subquery of the ids in parameter `$n`, bound as one JSON array ([`id_array`]): one
+    /// statement text, prepared once and cached, and one parameter, however many ids there are
+    /// (binding a thousand parameters costs more than the statement's work).
+    pub fn ids_in(self, n: usize) -> String {
+        match self {
+            Backend::Sqlite => format!("SELECT value FROM json_each(${n})"),
+            Backend::Postgres => format!("SELECT json_array_elements_text(CAST(${n} AS json))"),
+        }
+    }
+}
+
 /// How to open the store.
 #[derive(Debug, Clone)]
 pub struct StoreConfig {
@@ -89,6 +103,12 @@ pub struct Store {
     pub backend: Backend,
     /// The master key.
     pub keys: Arc<MasterKey>,
+    /// SQLite has one writer at a time: this process's writers take turns here, in order,
+    /// instead of polling SQLite's lock in its busy handler (which sleeps up to 100 ms a try).
+    /// Other processes still meet at the busy handler.
+    writer: Arc<tokio::sync::Mutex<()>>,
+    /// Bulk reads of a SQLite file (`None` on PostgreSQL and for in-memory databases).
+    pub bulk: Option<Arc<BulkReader>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -155,12 +175,29 @@ impl Store {
         }
         let keys =
             Arc::new(MasterKey::load_or_create(config.master_key.as_deref(), &config.data_dir.join("master.key"))?);
-        Ok(Self { pool, backend, keys })
+        let bulk = match backend {
+            Backend::Sqlite => {
+                let options: sqlx::sqlite::SqliteConnectOptions = url.parse()?;
+                let path = options.get_filename();
+                (path.is_file()).then(|| Arc::new(BulkReader::new(path)))
+            }
+            Backend::Postgres => None,
+        };
+        Ok(Self { pool, backend, keys, writer: Arc::default(), bulk })
+    }
+
+    /// This process's turn to write, on SQLite (see `writer`); PostgreSQL needs none.
+    pub(crate) async fn write_turn(&self) -> Option<tokio::sync::OwnedMutexGuard<()>> {
+        match self.backend {
+            Backend::Sqlite => Some(self.writer.clone().lock_owned().await),
+            Backend::Postgres => None,
+        }
     }
 
     /// Starts a state-changing transaction. It locks the audit head first, so concurrent
     /// writers queue here and the audit chain stays linear.
     pub async fn begin(&self) -> Result<WriteTx, StoreError> {
+        let turn = self.write_turn().await;
         let mut tx = match self.backend {
             Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
             Backend::Postgres => self.pool.begin().await?,
@@ -172,7 +209,7 @@ impl Store {
         let row = sqlx::query(lock).fetch_one(&mut *tx).await?;
         let seq: i64 = row.try_get(0)?;
         let hash: String = row.try_get(1)?;
-        Ok(WriteTx { tx, seq, hash, pending: Vec::new() })
+        Ok(WriteTx { tx, backend: self.backend, _turn: turn, seq, hash, pending: Vec::new() })
     }
 
     /// Checks the whole audit chain. Returns the number of entries, or the first broken one.
@@ -304,6 +341,10 @@ pub struct Audit {
 pub struct WriteTx {
     /// The open transaction.
     pub tx: sqlx::Transaction<'static, sqlx::Any>,
+    /// Which database it is.
+    pub backend: Backend,
+    /// This process's write turn, released after the transaction (fields drop in order).
+    _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
     seq: i64,
     hash: String,
     pending: Vec<Audit>,
@@ -375,9 +416,9 @@ pub fn timestamp(t: time::OffsetDateTime) -> String {
         .unwrap_or_default()
 }
 
-/// Placeholders `$first, …` for `n` values of an `IN (…)` list.
-pub fn in_list(first: usize, n: usize) -> String {
-    (first..first + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+/// A list of ids as one JSON array parameter, for [`Backend::ids_in`].
+pub fn id_array<S: AsRef<str>>(ids: &[S]) -> String {
+    serde_json::to_string(&ids.iter().map(AsRef::as_ref).collect::<Vec<&str>>()).unwrap_or_else(|_| "[]".into())
 }
 
 /// A new random id.

@@ -85,6 +85,7 @@ impl Queue {
                  WHERE id = ({pick}) RETURNING id, kind, rescan_id, batch, attempts"
             ),
         };
+        let _turn = self.store.write_turn().await;
         let mut tx = match self.store.backend {
             Backend::Sqlite => self.store.pool.begin_with("BEGIN IMMEDIATE").await?,
             Backend::Postgres => self.store.pool.begin().await?,
