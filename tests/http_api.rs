@@ -1309,7 +1309,7 @@ impl Fixture {
         let f = id(&q["findings"][0]);
         let version = env.notice_version().await;
         // Every document is current: a stale rescan has nothing to do and is finished at once.
-        let req = RescanRequest { mode: Mode::Stale, dry_run: true, reextract: false, full: false };
+        let req = RescanRequest { mode: Mode::Stale, dry_run: true, reextract: false, full: false, batch_size: None };
         let rescan = env.service.start_rescan(None, req, "cli").await.expect("rescan");
         assert_eq!(rescan.state, "finished");
         let n = env.notify(&owner, &id(&q), &["medical_history"]).await;

@@ -24,7 +24,6 @@ use std::time::{Duration, Instant};
 
 use db::TestDb;
 use hairyo::detect::{Action, Category};
-use hairyo::rescan::plan::BATCH_SIZE;
 use hairyo::rescan::{Mode, RescanRequest};
 use hairyo::review::{ConsentRequest, DocStatus, Role, Service, User, current_notice};
 use rescan_support::{dictionaries_copy, dictionaries_with, service_with};
@@ -37,6 +36,10 @@ const CANDIDATES: usize = 20;
 const WORKERS: usize = 4;
 /// Uploads at once while filling the store.
 const UPLOADERS: usize = 8;
+/// Documents per batch: small enough that the four workers have many batches each (a
+/// worker holds two at a time: one it scans, the next one it reads).
+const BATCH: i64 = 64;
+
 /// The lease of the worker processes: the killed worker's batch is taken over after this.
 const LEASE_SECS: u64 = 3;
 const DEADLINE: Duration = Duration::from_secs(300);
@@ -510,7 +513,8 @@ async fn killed_worker_loses_nothing_and_duplicates_nothing() {
     let mut workers = Workers::spawn(WORKERS, &data, &url, &v2, tmp.path());
     workers.ready().await;
     let rescan_started = Instant::now();
-    let req = RescanRequest { mode: Mode::Stale, dry_run: false, reextract: false, full: true };
+    let req =
+        RescanRequest { mode: Mode::Stale, dry_run: false, reextract: false, full: true, batch_size: Some(BATCH) };
     let rescan = service_v2.start_rescan(None, req, "test").await.expect("start rescan");
     assert_eq!(rescan.total, DOCUMENTS as i64);
 
@@ -573,7 +577,7 @@ async fn killed_worker_loses_nothing_and_duplicates_nothing() {
         .fetch_all(&service_v2.store.pool)
         .await
         .unwrap();
-    assert_eq!(jobs.len(), DOCUMENTS.div_ceil(BATCH_SIZE as usize), "one job per batch");
+    assert_eq!(jobs.len(), DOCUMENTS.div_ceil(BATCH as usize), "one job per batch");
     let mut retried = 0;
     for job in &jobs {
         let (id, state, attempts): (String, String, i64) =

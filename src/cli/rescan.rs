@@ -106,6 +106,7 @@ pub async fn rescan(args: RescanArgs) -> anyhow::Result<i32> {
         dry_run: args.dry_run,
         reextract: args.reextract,
         full: args.full,
+        batch_size: None,
     };
     let rescan = match service.resumable_rescan(req).await? {
         Some(r) => {

@@ -150,30 +150,32 @@ impl Worker {
                 }
                 continue;
             };
-            // Re-extraction batches take long: no batch is held leased while one runs. The next
-            // job is claimed before the previous batch commits, so the claim (a short write)
-            // does not queue behind the commit, and its batch is read meanwhile.
-            let next_job =
-                if !batch.rescan.reextract && !*stop.borrow() { self.claim(&version, &mut stats).await } else { None };
+            // Re-extraction batches take long: no batch is held leased while one runs. The
+            // scan starts at once; meanwhile the next job is claimed first, so that the claim (a
+            // short write) does not queue behind the commit, and then its batch is read while
+            // the previous batch commits.
+            let prefetch = !batch.rescan.reextract && !*stop.borrow();
             let previous = scanned.take();
             let (mut committed, mut claimed) = (WorkerStats::default(), WorkerStats::default());
-            let (done, (), next) = tokio::join!(
-                self.scan(batch),
-                async {
-                    if let Some(done) = previous {
-                        self.commit(done, &mut committed).await;
-                    }
-                },
-                async {
-                    match next_job {
-                        Some(job) => match self.prepared(job, &mut claimed).await {
-                            Some(batch) => Some(batch),
-                            None => self.next_batch(&version, &mut claimed).await,
-                        },
-                        None => None,
-                    }
-                },
-            );
+            let (done, (next, ())) = tokio::join!(self.scan(batch), async {
+                let job = if prefetch { self.claim(&version, &mut claimed).await } else { None };
+                tokio::join!(
+                    async {
+                        match job {
+                            Some(job) => match self.prepared(job, &mut claimed).await {
+                                Some(batch) => Some(batch),
+                                None => self.next_batch(&version, &mut claimed).await,
+                            },
+                            None => None,
+                        }
+                    },
+                    async {
+                        if let Some(done) = previous {
+                            self.commit(done, &mut committed).await;
+                        }
+                    },
+                )
+            });
             stats.add(committed);
             stats.add(claimed);
             if done.is_none() {
