@@ -360,8 +360,6 @@ impl Detector {
         &self.files
     }
 
-    /// Whether any entry could match in normalised text: a term or pattern match, or a
-    /// character that starts a base form (the cheap first stage of [`Detector::scan`]).
     /// Literals of which a normalised text with a raw candidate contains at least one: every
     /// term, the prefix or suffix literals of every pattern, the first character of every
     /// base form. `None` when some pattern has no such literals (it can match anywhere).
@@ -369,6 +367,8 @@ impl Detector {
         self.literals.as_deref()
     }
 
+    /// Whether any entry could match in normalised text: a term or pattern match, or a
+    /// character that starts a base form (the cheap first stage of [`Detector::scan`]).
     pub(super) fn has_raw_candidate(&self, ntext: &str) -> bool {
         !self.raw_candidates(ntext).is_empty() || ntext.chars().any(|c| self.lemma_first.contains(&c))
     }
