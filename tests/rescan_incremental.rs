@@ -146,12 +146,18 @@ async fn fingerprint(data: &Path) -> Vec<String> {
     out
 }
 
-fn copy_dir(from: &Path, to: &Path) {
+/// Copies a store: a consistent snapshot of its database (`VACUUM INTO`, whatever its WAL
+/// holds and whichever connection is still closing) and its master key. Copying the files
+/// raced with SQLite removing the WAL when the last connection closed.
+async fn copy_store(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
-    }
+    let store = Store::connect(&StoreConfig { data_dir: from.to_path_buf(), database_url: None, master_key: None })
+        .await
+        .unwrap();
+    let target = to.join("hairyo.db");
+    sqlx::query("VACUUM INTO $1").bind(target.to_str().unwrap()).execute(&store.pool).await.unwrap();
+    store.pool.close().await;
+    std::fs::copy(from.join("master.key"), to.join("master.key")).unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -230,7 +236,7 @@ async fn incremental_rescan_equals_full_rescan_on_thousands_of_documents() {
     }
     eprintln!("stored {DOCUMENTS} documents in {:?}", started.elapsed());
     let b = tmp.path().join("b");
-    copy_dir(&a, &b);
+    copy_store(&a, &b).await;
     assert_eq!(fingerprint(&a).await, fingerprint(&b).await);
     // A quarter of the documents of the incremental copy lose their sketches, as if stored
     // before sketches existed; one more has a damaged one. Their texts are read instead, and
