@@ -52,12 +52,16 @@ fn gram(a: char, b: Option<char>) -> u64 {
     (u64::from(a) << 21) | b.map_or(SINGLE, u64::from)
 }
 
-/// A short tag of the engine, stored with each sketch.
+/// A short tag of the engine, stored with each sketch (computed once: every sketch read
+/// compares it).
 fn engine_tag() -> [u8; 8] {
-    let digest = <sha2::Sha256 as sha2::Digest>::digest(ENGINE.as_bytes());
-    let mut tag = [0; 8];
-    tag.copy_from_slice(&digest[..8]);
-    tag
+    static TAG: std::sync::LazyLock<[u8; 8]> = std::sync::LazyLock::new(|| {
+        let digest = <sha2::Sha256 as sha2::Digest>::digest(ENGINE.as_bytes());
+        let mut tag = [0; 8];
+        tag.copy_from_slice(&digest[..8]);
+        tag
+    });
+    *TAG
 }
 
 impl Sketch {
