@@ -76,8 +76,9 @@ fn json_output_has_the_documented_shape() {
     let findings = report["findings"].as_array().unwrap();
     assert!(!findings.is_empty());
     for f in findings {
-        assert_eq!(keys(f), BTreeSet::from(["category", "start", "end", "text", "confidence", "rule"]));
+        assert_eq!(keys(f), BTreeSet::from(["category", "start", "end", "text", "confidence", "rule", "explanation"]));
         assert!(f["category"].is_string() && f["text"].is_string() && f["rule"].is_string());
+        assert!(!f["explanation"].as_str().unwrap().is_empty(), "every finding says why: {f}");
         assert!(f["start"].as_u64().unwrap() < f["end"].as_u64().unwrap());
         let confidence = f["confidence"].as_f64().unwrap();
         assert!((0.0..=1.0).contains(&confidence), "{confidence}");
@@ -120,6 +121,7 @@ fn text_format_names_the_category_in_japanese_and_highlights_the_span() {
     assert!(text.contains("前職在籍中に【うつ病】を発症し"), "{text}");
     assert!(!text.contains('\x1b'), "no colour codes when not on a terminal");
     assert!(text.contains("辞書バージョン"), "{text}");
+    assert!(text.contains("根拠: matched medical_history."), "each finding says why: {text}");
 
     let explicit = scan_stdin(&["--format", "text"], DEPRESSION.as_bytes());
     assert_eq!(stdout(&explicit), text);

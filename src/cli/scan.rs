@@ -197,6 +197,9 @@ fn write_text(out: &mut impl Write, name: &str, report: &Report, explain: bool, 
             &report.text[end..line_end]
         )?;
         writeln!(out, "    → {}", f.category.explanation_ja())?;
+        if !f.explanation.is_empty() {
+            writeln!(out, "    根拠: {}", f.explanation)?;
+        }
     }
     if explain {
         for s in &report.suppressed {

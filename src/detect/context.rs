@@ -36,7 +36,7 @@ fn floor_char_boundary(t: &str, mut at: usize) -> usize {
 }
 
 /// Characters that end a sentence-like unit, after normalisation.
-fn is_sentence_end(c: char) -> bool {
+pub(crate) fn is_sentence_end(c: char) -> bool {
     matches!(c, '。' | '!' | '?' | '\n' | '■' | '□' | '●' | '◆' | '◇' | '【' | '】' | '※' | '★' | '☆' | '▼' | '▶')
 }
 
@@ -63,6 +63,9 @@ pub(crate) fn sentence_bounds(t: &str, start: usize, end: usize) -> (usize, usiz
 /// or the one who has it (長男に発達障害があり).
 const PERSON_PARTICLES: &[&str] =
     &["が", "は", "の", "も", "に", "には", "にも", "とも", "さんが", "さんの", "さんは", "("];
+/// What follows a person word when it names a time of the candidate's own life (子供の頃から
+/// 喘息で, 子どものころ, 少年時代に).
+const TIME_OF_LIFE: &[&str] = &["の頃", "のころ", "の時", "のとき", "時代", "期"];
 /// Only the subject (妹が被害に遭った), for harms a relative may have done (父の暴力).
 const SUBJECT_PARTICLES: &[&str] = &["が", "は", "も", "さんが", "さんは"];
 
@@ -250,7 +253,9 @@ impl<'a> Context<'a> {
         let mut in_compound = true;
         while i < a.morphemes.len() && (a.morphemes[i].start as usize) < clause_end && seen < self.window {
             let surface = a.surface(i);
-            if self.negators.iter().any(|n| n == surface) {
+            // ん negates as an auxiliary (ありません) but not as the nominaliser of のだ
+            // (出てるんです) or a particle.
+            if self.negators.iter().any(|n| n == surface) && !matches!(a.pos(i), ("名詞", "非自立", _) | ("助詞", _, _)) {
                 return true;
             }
             if surface.chars().all(|c| !c.is_alphanumeric()) {
@@ -309,6 +314,10 @@ impl<'a> Context<'a> {
         let before = |set| {
             self.cues_in(set, clause.0, start).any(|c| {
                 let rest = &t[c.end..start];
+                // 子供の頃, 学生時代: a time of the candidate's life, not another person.
+                if TIME_OF_LIFE.iter().any(|p| rest.starts_with(p)) {
+                    return false;
+                }
                 (if subject_only { SUBJECT_PARTICLES } else { PERSON_PARTICLES }).iter().any(|p| rest.starts_with(p))
                     && !self.has_cue(self.sets.self_ref, c.end, start, start, end)
             })

@@ -18,7 +18,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::dictionary::{CategoryFile, DictionarySet, EntrySpec, Suppressor};
+use super::dictionary::{CategoryFile, DictionarySet, EntrySpec, LEARNED, Suppressor};
 use super::engine::{DetectError, Detector, ENGINE};
 use super::sketch::Sketch;
 use crate::tokenize::normalize;
@@ -98,7 +98,8 @@ fn tokenizer_part(version: &str) -> Option<&str> {
 impl Delta {
     /// What changed from the dictionaries `old_files` (of detector version `old_version`,
     /// built by engine `old_engine`) to `new`'s. `None` when the change can affect any text:
-    /// a different engine, tokenizer or context file, or entries that swapped places.
+    /// a different engine, tokenizer, context file, variant table or learned model, or entries that swapped
+    /// places.
     pub fn between(
         old_files: Vec<(String, String)>,
         old_version: &str,
@@ -110,7 +111,14 @@ impl Delta {
         }
         let old = DictionarySet::parse(old_files)?;
         let cur = DictionarySet::parse(new.dictionary_files().to_vec())?;
-        if old.context != cur.context {
+        // A retrained model, like the context rules, can change findings in any text.
+        let model_text = |files: &[(String, String)]| {
+            files.iter().find(|(n, _)| n == LEARNED).map(|(_, t)| t.clone())
+        };
+        if old.context != cur.context
+            || old.variants != cur.variants
+            || model_text(&old.files) != model_text(&cur.files)
+        {
             return Ok(None);
         }
         let (old_order, old_map) = effective(&old);
@@ -175,6 +183,8 @@ impl Delta {
             let set = DictionarySet {
                 context: cur.context.clone(),
                 categories,
+                model: None,
+                variants: cur.variants.clone(),
                 hash: String::from("delta"),
                 files: Vec::new(),
             };

@@ -8,6 +8,13 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use super::Category;
+use super::learned::Model;
+use super::variants::{Variants, VariantsFile};
+
+/// The file name of the learned sentence model among the dictionaries.
+pub(crate) const LEARNED: &str = "learned.tsv";
+/// The file name of the spelling variants among the dictionaries.
+pub(crate) const VARIANTS: &str = "variants.toml";
 
 /// The dictionaries compiled into the binary, by file name.
 const EMBEDDED: &[(&str, &str)] = &[
@@ -25,6 +32,8 @@ const EMBEDDED: &[(&str, &str)] = &[
     ("juvenile_procedure.toml", include_str!("../../dictionaries/juvenile_procedure.toml")),
     ("family_origin.toml", include_str!("../../dictionaries/family_origin.toml")),
     ("union_membership.toml", include_str!("../../dictionaries/union_membership.toml")),
+    ("variants.toml", include_str!("../../dictionaries/variants.toml")),
+    ("learned.tsv", include_str!("../../dictionaries/learned.tsv")),
 ];
 
 /// Why the dictionaries could not be loaded. Messages name the file and entry, never text
@@ -181,6 +190,10 @@ pub(crate) struct NegationSpec {
 pub(crate) struct DictionarySet {
     pub context: ContextFile,
     pub categories: Vec<(String, Category, CategoryFile)>,
+    /// The learned sentence model, when the set has one.
+    pub model: Option<Model>,
+    /// Spelling variants of the terms (`variants.toml`; none when absent).
+    pub variants: Variants,
     pub hash: String,
     pub files: Vec<(String, String)>,
 }
@@ -191,13 +204,14 @@ impl DictionarySet {
         Self::parse(EMBEDDED.iter().map(|(n, t)| (n.to_string(), t.to_string())).collect())
     }
 
-    /// Every `*.toml` file in `dir` (one `context.toml` and one file per category).
+    /// Every `*.toml` file in `dir` (one `context.toml` and one file per category) and the
+    /// learned model `learned.tsv`, if there is one.
     pub fn from_dir(dir: &Path) -> Result<Self, DictionaryError> {
         let read_err = |source| DictionaryError::Read { file: dir.display().to_string(), source };
         let mut files = Vec::new();
         for entry in std::fs::read_dir(dir).map_err(read_err)? {
             let path = entry.map_err(read_err)?.path();
-            if path.extension().is_some_and(|e| e == "toml") {
+            if path.extension().is_some_and(|e| e == "toml") || path.file_name().is_some_and(|n| n == LEARNED) {
                 let name = path.file_name().unwrap_or_default().to_string_lossy().into_owned();
                 let text = std::fs::read_to_string(&path)
                     .map_err(|source| DictionaryError::Read { file: name.clone(), source })?;
@@ -221,9 +235,20 @@ impl DictionarySet {
         let hash = hex::encode(hasher.finalize());
         let mut context = None;
         let mut categories = Vec::new();
+        let mut model = None;
+        let mut variants = Variants::default();
         for (name, text) in files {
+            if name == LEARNED {
+                let m = Model::parse(&text).map_err(|e| DictionaryError::Parse { file: name.clone(), message: e.to_string() })?;
+                model = Some(m);
+                continue;
+            }
             let parse_err =
                 |e: toml::de::Error| DictionaryError::Parse { file: name.clone(), message: e.message().to_string() };
+            if name == VARIANTS {
+                variants = Variants::new(&toml::from_str::<VariantsFile>(&text).map_err(parse_err)?);
+                continue;
+            }
             if name == "context.toml" {
                 context = Some(toml::from_str::<ContextFile>(&text).map_err(parse_err)?);
                 continue;
@@ -238,6 +263,6 @@ impl DictionarySet {
         }
         let context =
             context.ok_or_else(|| DictionaryError::Parse { file: "context.toml".into(), message: "missing".into() })?;
-        Ok(Self { context, categories, hash, files: texts })
+        Ok(Self { context, categories, model, variants, hash, files: texts })
     }
 }

@@ -7,10 +7,11 @@ use std::sync::Arc;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use regex::Regex;
 
-use super::context::{Context, Cue, CueSets};
+use super::context::{Context, Cue, CueSets, is_sentence_end};
+use super::learned::{self, Model, Scores};
 use super::dictionary::{Boundary, DictionaryError, DictionarySet, Suppressor};
 use super::my_number;
-use super::{Category, Detection, Finding, Suppressed};
+use super::{Action, Category, Detection, Finding, Suppressed};
 use crate::tokenize::{Analysis, Normalized, Tokenizer, TokenizerError, normalize, normalize_term};
 
 /// Why a text could not be scanned.
@@ -131,6 +132,7 @@ pub struct Detector {
     bridge_nouns: Vec<String>,
     topic_suffixes: Vec<String>,
     window: usize,
+    model: Option<Model>,
     version: String,
     dictionary_hash: String,
     files: Arc<Vec<(String, String)>>,
@@ -139,7 +141,7 @@ pub struct Detector {
 /// The detection code's own version: findings depend on it as much as on the dictionaries.
 /// Bump the revision whenever a change to the engine or the context rules can change a
 /// finding; incremental rescans only diff dictionaries under the same engine.
-pub const ENGINE: &str = concat!("hairyo-", env!("CARGO_PKG_VERSION"), "-r1");
+pub const ENGINE: &str = concat!("hairyo-", env!("CARGO_PKG_VERSION"), "-r2");
 
 impl std::fmt::Debug for Detector {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -219,6 +221,8 @@ impl Detector {
         let mut patterns = Vec::new();
         let mut lemmas: HashMap<String, Vec<usize>> = HashMap::new();
         let mut seen = HashSet::new();
+        // (rule, term) pairs already listed: a spelling may come from two terms of one entry.
+        let mut listed: HashSet<(usize, String)> = HashSet::new();
         for (file, category, spec) in &set.categories {
             for entry in &spec.entries {
                 let name = format!("{}.{}", category.id(), entry.id);
@@ -264,8 +268,12 @@ impl Detector {
                     if t.is_empty() {
                         return Err(entry_err(file, &entry.id, "empty term".into()).into());
                     }
-                    terms.push(t);
-                    term_rule.push(idx);
+                    for spelling in set.variants.expand(&t) {
+                        if listed.insert((idx, spelling.clone())) {
+                            terms.push(spelling);
+                            term_rule.push(idx);
+                        }
+                    }
                 }
                 for p in &entry.patterns {
                     let re = Regex::new(p).map_err(|e| entry_err(file, &entry.id, format!("bad pattern: {e}")))?;
@@ -336,6 +344,7 @@ impl Detector {
             bridge_nouns: set.context.negation.bridge_nouns.clone(),
             topic_suffixes: set.context.topic_suffixes.clone(),
             window: set.context.negation.window,
+            model: set.model,
             rules,
             tokenizer,
             version,
@@ -439,39 +448,93 @@ impl Detector {
             judged.push((cand, reason));
         }
         propagate_through_lists(ntext, &mut judged);
+        // The model's opinion of every sentence (not only those with candidates).
+        let sentences = self.model.as_ref().map(|m| score_sentences(m, ntext)).unwrap_or_default();
 
-        let mut found: Vec<(Category, usize, usize, f32, String)> = Vec::new();
+        let mut found: Vec<Hit> = Vec::new();
         let mut suppressed = Vec::new();
+        // Cancelled candidates in normalised offsets: where a rule has spoken, the model's
+        // opinion counts only through the keep thresholds.
+        let mut suppressed_spans: Vec<(Category, usize, usize, bool)> = Vec::new();
         for (cand, reason) in judged {
             let rule = &self.rules[cand.rule];
-            if let Some(reason) = reason {
-                let (start, end) = normalized.source_span(cand.start, cand.end);
-                suppressed.push(Suppressed { category: rule.category, start, end, rule: rule.name.clone(), reason });
-                continue;
-            }
             let mut confidence = rule.confidence;
             let mut name = rule.name.clone();
+            let mut explanation = format!("matched {}", rule.name);
+            if let Some(reason) = reason {
+                // Recall first: a cue that is only nearby (work, someone else, studies, a topic
+                // or a label) does not cancel what the model reads as the candidate's own.
+                // Under a career heading (職務経歴, 業務内容) the work frame is explicit, with the
+                // candidate as the actor: the work rule stands there.
+                let career = reason == "work"
+                    && self.career_section.is_some()
+                    && section_at(&headings, cand.start) == self.career_section;
+                let threshold =
+                    self.model.as_ref().filter(|_| !career).and_then(|m| m.keep_threshold(&reason, rule.category));
+                let kept = threshold
+                    .and_then(|t| self.sentence_score(ntext, &sentences, cand.start, rule.category).filter(|&p| p >= t));
+                let Some(p) = kept else {
+                    suppressed_spans.push((rule.category, cand.start, cand.end, reason == "negation"));
+                    let (start, end) = normalized.source_span(cand.start, cand.end);
+                    suppressed.push(Suppressed { category: rule.category, start, end, rule: rule.name.clone(), reason });
+                    continue;
+                };
+                confidence = confidence.min(KEPT_CONFIDENCE);
+                name.push_str("+kept:");
+                name.push_str(&reason);
+                explanation = format!(
+                    "matched {}; a {reason} cue is near, but the sentence model reads the sentence as the candidate's own (p={p:.2}): kept for review",
+                    rule.name
+                );
+            }
             if let Some(section) = section_at(&headings, cand.start) {
                 if rule.sections.contains(&section) {
                     confidence = (confidence + 0.1).min(1.0);
                     name.push_str("+section:");
                     name.push_str(&self.section_names[section]);
+                    explanation.push_str("; in section ");
+                    explanation.push_str(&self.section_names[section]);
                 }
             }
-            found.push((rule.category, cand.start, cand.end, confidence, name));
+            found.push(Hit { category: rule.category, start: cand.start, end: cand.end, confidence, rule: name, explanation });
         }
         self.find_my_numbers(&ctx, &mut found, &mut suppressed, numbers, &normalized);
+        if let Some(model) = &self.model {
+            add_learned(model, ntext, &sentences, &suppressed_spans, &mut found);
+        }
 
         let findings = merge(found)
             .into_iter()
-            .map(|(category, s, e, confidence, rule)| {
-                let (start, end) = normalized.source_span(s, e);
-                let confidence = (f64::from(confidence) * 100.0).round() / 100.0;
-                Finding { category, start, end, text: text[start..end].to_string(), confidence, rule }
+            .map(|h| {
+                let (start, end) = normalized.source_span(h.start, h.end);
+                let confidence = (f64::from(h.confidence) * 100.0).round() / 100.0;
+                Finding {
+                    category: h.category,
+                    start,
+                    end,
+                    text: text[start..end].to_string(),
+                    confidence,
+                    rule: h.rule,
+                    explanation: h.explanation,
+                }
             })
             .collect();
         suppressed.sort_by_key(|s| (s.start, s.end));
         Ok(Detection { findings, suppressed })
+    }
+
+    /// The model's score for `category` of the sentence holding `at`, if the model scores it
+    /// and the sentence does not deny what it names.
+    fn sentence_score(
+        &self,
+        text: &str,
+        sentences: &[(usize, usize, Scores)],
+        at: usize,
+        category: Category,
+    ) -> Option<f32> {
+        let col = learned::column(category)?;
+        let i = sentences.partition_point(|s| s.1 <= at);
+        sentences.get(i).filter(|s| s.0 <= at && !denies(&text[s.0..s.1])).map(|s| s.2.0[col])
     }
 
     /// Why the context cancels a candidate, if it does.
@@ -479,9 +542,22 @@ impl Detector {
         let ntext = ctx.analysis.normalized.text.as_str();
         let scopes = ctx.scopes(cand.start, cand.end);
         if !rule.unless.is_empty() {
+            // A phrase that holds the match is about the word itself (がんばる for がん): it
+            // always cancels. One elsewhere in the clause is a context cue like any other, which
+            // the model may overrule ("unless_near").
             let (s, e) = scopes.role;
-            if rule.unless.iter().any(|u| ntext[s..e].contains(u.as_str())) {
-                return Some("unless".into());
+            let mut near = false;
+            for u in &rule.unless {
+                for (at, _) in ntext[s..e].match_indices(u.as_str()) {
+                    let (us, ue) = (s + at, s + at + u.len());
+                    if us < cand.end && ue > cand.start {
+                        return Some("unless".into());
+                    }
+                    near = true;
+                }
+            }
+            if near {
+                return Some("unless_near".into());
             }
         }
         if !rule.requires.is_empty() {
@@ -634,7 +710,7 @@ impl Detector {
     fn find_my_numbers(
         &self,
         ctx: &Context<'_>,
-        found: &mut Vec<(Category, usize, usize, f32, String)>,
+        found: &mut Vec<Hit>,
         suppressed: &mut Vec<Suppressed>,
         numbers: Vec<my_number::NumberMatch>,
         normalized: &Normalized,
@@ -654,14 +730,21 @@ impl Detector {
             let (ss, se) = ctx.sentence(m.start, m.end);
             let keyword = ctx.has_cue(self.my_number_context, ss, se, m.start, m.end);
             let other = ctx.has_cue(self.other_number_context, ss, m.start, m.start, m.end);
-            let (confidence, rule) = match (keyword, other) {
-                (true, _) => (0.99, "my_number.check_digit+keyword"),
-                (false, false) => (0.8, "my_number.check_digit"),
+            let (confidence, rule, explanation) = match (keyword, other) {
+                (true, _) => (0.99, "my_number.check_digit+keyword", "twelve digits with a valid check digit, labelled as a My Number"),
+                (false, false) => (0.8, "my_number.check_digit", "twelve digits with a valid check digit"),
                 // A valid check digit under another number's label (顧客番号, 電話): one in
                 // eleven random numbers passes, so still reported, with less confidence.
-                (false, true) => (0.55, "my_number.check_digit+other_label"),
+                (false, true) => (0.55, "my_number.check_digit+other_label", "twelve digits with a valid check digit, though labelled as another number"),
             };
-            found.push((Category::MyNumber, m.start, m.end, confidence, rule.into()));
+            found.push(Hit {
+                category: Category::MyNumber,
+                start: m.start,
+                end: m.end,
+                confidence,
+                rule: rule.into(),
+                explanation: explanation.into(),
+            });
         }
     }
 }
@@ -745,7 +828,7 @@ fn propagate_through_lists(text: &str, judged: &mut [(Candidate, Option<String>)
                 JOINERS.contains(&gap)
             });
         if let Some((_, Some(reason))) = next {
-            if reason != "unless" && reason != "requires" {
+            if !matches!(reason.as_str(), "unless" | "unless_near" | "requires") {
                 judged[i].1 = Some(reason.clone());
             }
         }
@@ -766,23 +849,135 @@ fn section_at(headings: &[(usize, usize)], at: usize) -> Option<usize> {
     i.checked_sub(1).map(|i| headings[i].1)
 }
 
+/// A finding in normalised offsets, before merging.
+#[derive(Debug, Clone)]
+struct Hit {
+    category: Category,
+    start: usize,
+    end: usize,
+    confidence: f32,
+    rule: String,
+    explanation: String,
+}
+
+/// The confidence of a candidate kept against a context cue: the reviewer decides.
+const KEPT_CONFIDENCE: f32 = 0.6;
+
+/// The longest sentence the model scores at once, in bytes (text without punctuation is cut
+/// into pieces of this size, so scoring stays linear).
+const MAX_SCORED: usize = 600;
+
+/// Splits `text` into sentence-like units (as the context rules cut them) and scores each.
+/// Returns (start, end, scores) in text order.
+fn score_sentences(model: &Model, text: &str) -> Vec<(usize, usize, Scores)> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut push = |s: usize, e: usize| {
+        let piece = &text[s..e];
+        let lead = piece.len() - piece.trim_start_matches(|c: char| c.is_whitespace() || "・･-•*".contains(c)).len();
+        let piece = piece[lead..].trim_end();
+        if piece.chars().count() >= 4 {
+            out.push((s + lead, s + lead + piece.len(), model.score(piece)));
+        }
+    };
+    for (i, c) in text.char_indices() {
+        let end = i + c.len_utf8();
+        if is_sentence_end(c) {
+            push(start, end);
+            start = end;
+        } else if end - start >= MAX_SCORED {
+            push(start, end);
+            start = end;
+        }
+    }
+    push(start, text.len());
+    out
+}
+
+/// Findings of the model's own, for the special-care categories (those that hold a document;
+/// the employment-screening flags stay with the dictionaries): in a sentence with no
+/// special-care finding and nothing negated, each category that scores at least `add` and that
+/// no context rule cancelled there (where one did, the keep thresholds decide).
+fn add_learned(
+    model: &Model,
+    text: &str,
+    sentences: &[(usize, usize, Scores)],
+    cancelled: &[(Category, usize, usize, bool)],
+    found: &mut Vec<Hit>,
+) {
+    // What the rules said of each sentence, marked in one pass over the spans (linear in the
+    // text, however many findings it has).
+    let overlapping = |start: usize, end: usize| {
+        let first = sentences.partition_point(|s| s.1 <= start);
+        (first..sentences.len()).take_while(move |&i| sentences[i].0 < end)
+    };
+    let mut closed = vec![false; sentences.len()];
+    for h in found.iter().filter(|h| h.category.action() == Action::Quarantine) {
+        overlapping(h.start, h.end).for_each(|i| closed[i] = true);
+    }
+    let mut spoken: Vec<Vec<Category>> = vec![Vec::new(); sentences.len()];
+    for &(category, start, end, negated) in cancelled {
+        for i in overlapping(start, end) {
+            closed[i] |= negated;
+            spoken[i].push(category);
+        }
+    }
+    let mut added = Vec::new();
+    for (i, &(s, e, scores)) in sentences.iter().enumerate() {
+        if closed[i] || denies(&text[s..e]) {
+            continue;
+        }
+        for (col, category) in learned::CATEGORIES.iter().enumerate() {
+            let p = scores.0[col];
+            if p < model.add || spoken[i].contains(category) || category.action() != Action::Quarantine {
+                continue;
+            }
+            let words = model.explain(&text[s..e], col, 4);
+            added.push(Hit {
+                category: *category,
+                start: s,
+                end: e,
+                confidence: p.min(0.95),
+                rule: format!("learned.{}", category.id()),
+                explanation: format!("sentence model p={p:.2}; weighed most: {}", words.join(", ")),
+            });
+        }
+    }
+    found.extend(added);
+}
+
+/// A sentence whose final predicate is negated (…への所属はございません, 持病なし) denies what it
+/// names: the model adds nothing there.
+fn denies(sentence: &str) -> bool {
+    const ENDINGS: &[&str] = &["ません", "ない", "なし", "無し", "無い", "ないです", "なかった", "なかったです",
+        "ませんでした", "おりません", "ございません", "ありません", "ず"];
+    let t = sentence.trim_end_matches(|c: char| c.is_whitespace() || "。.!?)」』】".contains(c));
+    ENDINGS.iter().any(|e| t.ends_with(e))
+}
+
 /// Keeps one finding per overlapping group of the same category: the longest span, then the
 /// most confident.
-fn merge(mut found: Vec<(Category, usize, usize, f32, String)>) -> Vec<(Category, usize, usize, f32, String)> {
-    found.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)).then((b.2 - b.1).cmp(&(a.2 - a.1))).then(b.3.total_cmp(&a.3)));
-    let mut out: Vec<(Category, usize, usize, f32, String)> = Vec::new();
+fn merge(mut found: Vec<Hit>) -> Vec<Hit> {
+    found.sort_by(|a, b| {
+        (a.category, a.start)
+            .cmp(&(b.category, b.start))
+            .then((b.end - b.start).cmp(&(a.end - a.start)))
+            .then(b.confidence.total_cmp(&a.confidence))
+    });
+    let mut out: Vec<Hit> = Vec::new();
     for f in found {
-        if let Some(last) = out.last_mut().filter(|l| l.0 == f.0 && f.1 < l.2) {
+        if let Some(last) = out.last_mut().filter(|l| l.category == f.category && f.start < l.end) {
             // Overlap: widen to the union, keep the stronger rule.
-            if f.3 > last.3 {
-                last.3 = f.3;
-                last.4 = f.4;
+            if f.confidence > last.confidence {
+                last.confidence = f.confidence;
+                last.rule = f.rule;
+                last.explanation = f.explanation;
             }
-            last.2 = last.2.max(f.2);
+            last.end = last.end.max(f.end);
             continue;
         }
         out.push(f);
     }
-    out.sort_by_key(|f| (f.1, f.2, f.0));
+    out.sort_by_key(|f| (f.start, f.end, f.category));
     out
 }

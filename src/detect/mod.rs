@@ -5,6 +5,8 @@
 //! over terms, regular expressions, base forms of verbs), checks them against morpheme
 //! boundaries, and then asks the context rules ([`context`]) whether the span is about the
 //! candidate: not negated, not a relative or a patient, not the candidate's job or studies.
+//! A learned sentence model ([`learned`]) gives a second opinion: it adds findings the
+//! dictionaries miss and keeps candidates a context rule would cancel on a mere nearby cue.
 //! Every finding keeps the rule that fired and byte offsets into the extracted text.
 
 mod category;
@@ -12,13 +14,16 @@ mod context;
 mod delta;
 mod dictionary;
 mod engine;
+mod learned;
 mod my_number;
 mod sketch;
+mod variants;
 
 pub use category::{Action, Category};
 pub use delta::Delta;
 pub use dictionary::{Boundary, DictionaryError, Suppressor};
 pub use engine::{DetectError, Detector, ENGINE};
+pub use learned::{Counts, Model, ModelError, OVERRULABLE, Sample, TrainOptions, evaluate, train};
 pub use sketch::Sketch;
 
 use serde::{Deserialize, Serialize};
@@ -36,8 +41,15 @@ pub struct Finding {
     pub text: String,
     /// Confidence in [0, 1], two decimals.
     pub confidence: f64,
-    /// The dictionary entry or rule that fired, e.g. `medical_history.mental`.
+    /// The dictionary entry or rule that fired, e.g. `medical_history.mental`, or
+    /// `learned.<category>` for the sentence model. Never holds document text: it is stored
+    /// and logged as it is.
     pub rule: String,
+    /// Why, in words a reviewer can check: the entry and section, the context cue that
+    /// almost cancelled it, or the n-grams that weighed most in the model. It quotes the
+    /// document, so it is shown with the finding and never stored or logged.
+    #[serde(default)]
+    pub explanation: String,
 }
 
 /// A candidate that a context rule cancelled, kept so reports can explain silence too.
@@ -52,7 +64,8 @@ pub struct Suppressed {
     /// The rule that matched.
     pub rule: String,
     /// The context rule that cancelled it (`negation`, `third_party`, `work`, `study`,
-    /// `requires`, `check_digit`).
+    /// `topic`, `label`, `requires`, `unless` (a phrase holding the match), `unless_near` (an
+    /// entry's phrase elsewhere in the clause), `check_digit`).
     pub reason: String,
 }
 

@@ -76,9 +76,14 @@ pub fn normalize(source: &str) -> Normalized {
             }
             let prev = out.text.chars().next_back();
             let next = chars.peek().map(|&(_, d)| d);
-            let join = newlines <= 1
-                && prev.is_some_and(is_japanese)
-                && next.is_some_and(|d| d != '・' && d != '･' && is_japanese(fold_one(d)));
+            let japanese_next = next.is_some_and(|d| d != '・' && d != '･' && is_japanese(fold_one(d)));
+            let join = newlines <= 1 && prev.is_some_and(is_japanese) && japanese_next
+                // Layout spaces PDF extraction puts between scripts (ＨＩＶ 陽性, 2 型糖尿病)...
+                || newlines == 0
+                    && (prev.is_some_and(|p| p.is_ascii_alphanumeric()) && japanese_next
+                        || prev.is_some_and(is_japanese) && next.is_some_and(|d| fold_one(d).is_ascii_alphanumeric()))
+                // ...or between every character (う つ 病, 1 2 3 4, a d h d).
+                || newlines == 0 && letter_spaced(source, i, end);
             if join || prev.is_none() {
                 continue;
             }
@@ -140,6 +145,20 @@ pub fn normalize(source: &str) -> Normalized {
     }
     out.src_start.push(source.len() as u32);
     out
+}
+
+/// Whether the whitespace at `start..end` of `source` stands between two characters that each
+/// stand alone between whitespace (or the text's edge): text spaced out letter by letter.
+fn letter_spaced(source: &str, start: usize, end: usize) -> bool {
+    let alone_before = {
+        let mut back = source[..start].chars().rev();
+        back.next().is_some_and(|c| !c.is_whitespace()) && back.next().is_none_or(char::is_whitespace)
+    };
+    let alone_after = {
+        let mut ahead = source[end..].chars();
+        ahead.next().is_some_and(|c| !c.is_whitespace()) && ahead.next().is_none_or(char::is_whitespace)
+    };
+    alone_before && alone_after
 }
 
 /// Characters NFKC maps to themselves (up to ASCII case, folded separately).
@@ -241,6 +260,18 @@ mod tests {
         assert_eq!(normalize("賞罰\n\nなし").text, "賞罰\n\nなし");
         assert_eq!(normalize("Web  Director").text, "web director");
         assert_eq!(normalize("賞罰　なし").text, "賞罰なし");
+    }
+
+    #[test]
+    fn joins_layout_spaces_between_scripts_and_spaced_out_letters() {
+        assert_eq!(normalize("ＨＩＶ 陽性").text, "hiv陽性");
+        assert_eq!(normalize("2 型糖尿病と ADHD と").text, "2型糖尿病とadhdと");
+        assert_eq!(normalize("個人番号 1 2 3 4 5 6 7 8 9 0 1 8").text, "個人番号123456789018");
+        assert_eq!(normalize("a d h d の診断").text, "adhdの診断");
+        assert_eq!(roundtrip("H I V 陽性", "hiv"), "H I V");
+        // Words of Latin text keep their spaces; a line break between scripts stays.
+        assert_eq!(normalize("Web Director as a team lead").text, "web director as a team lead");
+        assert_eq!(normalize("TOEIC\n800点").text, "toeic\n800点");
     }
 
     #[test]

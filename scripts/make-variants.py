@@ -1,0 +1,127 @@
+#!/usr/bin/env python3
+"""Generates dictionaries/variants.toml: spelling variants (表記ゆれ, 異体字, kana and kanji
+spellings) of the words the dictionaries use, from UniDic's lexicon.
+
+UniDic lists every written form of a word under one lemma (語彙素) and reading: 障害 / 障碍 /
+障がい, 癌 / がん / ガン, 生まれ / 生れ. For each group of surface forms that share lemma, reading,
+part of speech and conjugation form, and of which some form (two characters or more) occurs
+in a dictionary term, this writes the group's forms. The detector then matches
+every term in each of its groups' spellings (cue words stay as listed:
+they steer context rules, where a looser spelling would change what cancels) (src/detect/variants.rs).
+
+Source: Debian's `unidic-mecab` package (UniDic 3.1.1, BSD-3-Clause / LGPL-2.1 / GPL-2+),
+file /usr/share/mecab/dic/unidic/lex_3_1.csv. It is a 1 GB package, so it is not a build
+dependency: run this by hand after changing the dictionaries' words and commit the result.
+
+  apt-get install unidic-mecab   # or: apt-get download unidic-mecab && dpkg-deb -x ...
+  scripts/make-variants.py [LEX_CSV]
+"""
+import csv
+import glob
+import os
+import sys
+import tomllib
+import unicodedata
+from collections import defaultdict
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+LEX = sys.argv[1] if len(sys.argv) > 1 else "/usr/share/mecab/dic/unidic/lex_3_1.csv"
+OUT = os.path.join(ROOT, "dictionaries", "variants.toml")
+
+# Forms that are words of their own far more often than spellings of the lemma: kept out of
+# every group (a reviewed deny-list; add to it rather than editing the output).
+DENY = {
+    "がん",  # also 雁, 丸, the adverb; 癌 is spelled がん in the dictionaries already
+    "ガン",  # gun
+    "うつ",  # also 打つ
+    "ウツ",
+    "しょうがい",  # 生涯
+    "ショウガイ",
+    "かん",
+    "はい",
+}
+
+
+def norm(s):
+    return unicodedata.normalize("NFKC", s).lower()
+
+
+def kana_only(s):
+    return all("\u3040" <= c <= "\u30ff" or c == "ー" for c in s)
+
+
+def japanese(c):
+    return "\u3040" <= c <= "\u30ff" or "\u4e00" <= c <= "\u9fff" or c in "ー々"
+
+
+def words_of_dictionaries():
+    words = set()
+    for path in glob.glob(os.path.join(ROOT, "dictionaries", "*.toml")):
+        if path.endswith("variants.toml"):
+            continue
+        with open(path, "rb") as f:
+            data = tomllib.load(f)
+        for entry in data.get("entry", []):
+            words.update(norm(t) for t in entry.get("terms", []))
+    return words
+
+
+def main():
+    words = words_of_dictionaries()
+    joined = "\n".join(sorted(words))
+    groups = defaultdict(set)
+    lemmas_of = defaultdict(set)
+    words_of = defaultdict(set)
+    with open(LEX, encoding="utf-8", newline="") as f:
+        for row in csv.reader(f):
+            if len(row) < 15:
+                continue
+            surface, pos1, pos2, ctype, cform, lform, lemma = (
+                row[0], row[4], row[5], row[8], row[9], row[10], row[11])
+            lemmas_of[norm(surface)].add(lemma)
+            if pos1 in ("名詞", "動詞", "形容詞", "形状詞") and pos2 != "固有名詞":
+                words_of[norm(surface)].add((lemma, lform))
+            if pos1 not in ("名詞", "動詞", "形容詞", "形状詞"):
+                continue
+            if "-" in lemma:  # foreign-word lemmas (ガン-gun)
+                continue
+            if pos2 == "固有名詞":  # names of people and places are not spellings of a word
+                continue
+            groups[(lemma, lform, pos1, pos2, ctype, cform)].add(norm(surface))
+    out = {}
+    for key, forms in groups.items():
+        forms = {f for f in forms if len(f) >= 2 and f not in DENY and all(japanese(c) for c in f)}
+        if len(forms) < 2:
+            continue
+        # Only groups the dictionaries use: some form occurs in a term.
+        if not any(f in joined for f in forms):
+            continue
+        # A kana form of two characters, or one that spells another word too (いじょう is 以上
+        # as often as 異常), is too ambiguous to stand for the word.
+        forms = {f for f in forms if not (kana_only(f) and (len(f) <= 2 or len(lemmas_of[f]) > 1))}
+        if len(forms) >= 2:
+            # A form that is also another word (出所 is シュッショ and デドコロ) must not stand
+            # for this one: it is a spelling to add, never one to replace.
+            sources = tuple(sorted(f for f in forms if len(words_of[f]) == 1))
+            targets = tuple(sorted(f for f in forms if len(words_of[f]) > 1))
+            if sources and any(f in joined for f in sources):
+                out.setdefault((sources, targets), key[0])
+    groups_sorted = sorted(out.items(), key=lambda kv: (kv[1], kv[0]))
+    with open(OUT, "w", encoding="utf-8") as f:
+        f.write("# Spelling variants of the dictionaries' terms. In each [[group]], a term holding one of\n")
+        f.write("# `forms` is also matched with each other form and each of `homographs` (forms that also\n")
+        f.write("# spell another word, so they are added, never replaced). GENERATED by\n")
+        f.write("# scripts/make-variants.py from UniDic: do not edit by hand; add to its DENY list instead.\n")
+        f.write('source = "UniDic 3.1.1 (Debian unidic-mecab 3.1.1-1, BSD-3-Clause), lex_3_1.csv: surface forms sharing lemma, reading, part of speech and conjugation form"\n\n')
+        for (forms, targets), lemma in groups_sorted:
+            f.write("[[group]]\n")
+            f.write(f'lemma = "{lemma}"\n')
+            f.write("forms = [" + ", ".join(f'"{x}"' for x in forms) + "]\n")
+            if targets:
+                f.write("homographs = [" + ", ".join(f'"{x}"' for x in targets) + "]\n")
+            f.write("\n")
+    print(f"{len(groups_sorted)} groups -> {OUT}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
