@@ -22,7 +22,6 @@
 #[path = "../tests/support/rescan.rs"]
 mod rescan_support;
 
-use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -31,7 +30,7 @@ use hairyo::rescan::{Mode, RescanRequest, Worker};
 use hairyo::review::{Role, Service};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use rescan_support::{dictionaries_with, service_with};
+use rescan_support::{dictionaries_copy, dictionaries_with, service_with};
 
 const LINES: &[&str] = &[
     "法人営業として新規顧客を年間二十社開拓し、売上を前年比百二十パーセントに伸ばしました。",
@@ -122,7 +121,10 @@ async fn main() {
     let texts = corpus(n);
     let chars: usize = texts.iter().map(|t| t.chars().count()).sum::<usize>() / n;
 
-    let repository = Path::new(env!("CARGO_MANIFEST_DIR")).join("dictionaries");
+    // Both versions without the learned model, as in the rescan tests (a model change rescans
+    // everything).
+    let repository = tmp.path().join("dict-v1");
+    dictionaries_copy(&repository);
     let started = Instant::now();
     let old_version;
     {

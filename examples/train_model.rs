@@ -56,8 +56,8 @@ fn main() -> anyhow::Result<()> {
             if line.trim().is_empty() {
                 continue;
             }
-            let v: serde_json::Value = serde_json::from_str(line)
-                .map_err(|e| anyhow::anyhow!("{}:{}: {e}", f.display(), n + 1))?;
+            let v: serde_json::Value =
+                serde_json::from_str(line).map_err(|e| anyhow::anyhow!("{}:{}: {e}", f.display(), n + 1))?;
             let text = v["text"].as_str().unwrap_or_default();
             let labels = v["labels"]
                 .as_array()
@@ -98,13 +98,14 @@ fn main() -> anyhow::Result<()> {
     }
     let detector = Detector::from_files(rules_only)?;
     // Held-out scores: each sentence scored by a model that did not see it.
-    let mut held: Vec<(usize, Model)> = Vec::new();
-    for k in 0..FOLDS {
-        let train_part: Vec<Sample> =
-            samples.iter().enumerate().filter(|(i, _)| i % FOLDS != k).map(|(_, s)| s.clone()).collect();
-        held.push((k, train(&train_part, &opts)));
-    }
-    let model_for = |i: usize| &held[i % FOLDS].1;
+    let held: Vec<Model> = (0..FOLDS)
+        .map(|k| {
+            let train_part: Vec<Sample> =
+                samples.iter().enumerate().filter(|(i, _)| i % FOLDS != k).map(|(_, s)| s.clone()).collect();
+            train(&train_part, &opts)
+        })
+        .collect();
+    let model_for = |i: usize| &held[i % FOLDS];
 
     // The add threshold: pooled held-out precision at each candidate threshold.
     let thresholds: Vec<f32> = (10..=19).map(|t| t as f32 * 0.05).collect();
@@ -112,10 +113,10 @@ fn main() -> anyhow::Result<()> {
     let mut add = 0.95f32;
     for &t in &thresholds {
         let mut total = hairyo::detect::Counts::default();
-        for k in 0..FOLDS {
+        for (k, model) in held.iter().enumerate() {
             let part: Vec<Sample> =
                 samples.iter().enumerate().filter(|(i, _)| i % FOLDS == k).map(|(_, s)| s.clone()).collect();
-            let c = evaluate(&held[k].1, &part, t);
+            let c = evaluate(model, &part, t);
             total.tp += c.tp;
             total.fp += c.fp;
             total.fn_ += c.fn_;
@@ -141,7 +142,11 @@ fn main() -> anyhow::Result<()> {
         for c in &detector.scan(&s.text)?.suppressed {
             let own = s.labels.contains(&c.category);
             let e = by_reason.entry(c.reason.clone()).or_default();
-            if own { e.1 += 1 } else { e.0 += 1 }
+            if own {
+                e.1 += 1
+            } else {
+                e.0 += 1
+            }
             if OVERRULABLE.contains(&c.reason.as_str()) {
                 if let Some(p) = model_for(i).category_score(&s.text, c.category) {
                     cancelled.entry(c.reason.clone()).or_default().push((p, own));

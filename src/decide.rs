@@ -63,7 +63,15 @@ mod tests {
     use crate::detect::Category;
 
     fn finding(category: Category) -> Finding {
-        Finding { category, start: 0, end: 3, text: "x".into(), confidence: 0.9, rule: "t".into(), explanation: String::new() }
+        Finding {
+            category,
+            start: 0,
+            end: 3,
+            text: "x".into(),
+            confidence: 0.9,
+            rule: "t".into(),
+            explanation: String::new(),
+        }
     }
 
     #[test]

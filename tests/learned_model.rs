@@ -35,8 +35,12 @@ fn toy_model(add: f32, keep: f32) -> Model {
                 text: normalize(&format!("私は{when}{place}に通っています")).text,
                 labels: vec![Category::MedicalCare],
             });
-            samples.push(Sample { text: normalize(&format!("{place}の受付として{when}勤務しました")).text, labels: vec![] });
-            samples.push(Sample { text: normalize(&format!("{when}ジムに通っています")).text, labels: vec![] });
+            samples.push(Sample {
+                text: normalize(&format!("{place}の受付として{when}勤務しました")).text,
+                labels: vec![],
+            });
+            samples
+                .push(Sample { text: normalize(&format!("{when}ジムに通っています")).text, labels: vec![] });
         }
     }
     let mut model = train(&samples, &TrainOptions { epochs: 30, ..TrainOptions::default() });
@@ -80,7 +84,9 @@ fn the_model_keeps_a_candidate_a_nearby_work_cue_would_cancel() {
 
 #[test]
 fn the_model_never_overrules_a_negation_or_a_named_owner() {
-    for (text, reason) in [("私は心療内科への通院はしていません。", "negation"), ("父が心筋梗塞で入院しました。", "third_party")] {
+    for (text, reason) in
+        [("私は心療内科への通院はしていません。", "negation"), ("父が心筋梗塞で入院しました。", "third_party")]
+    {
         let d = with_model(&toy_model(0.0, 0.0)).scan(text).unwrap();
         let cancelled: Vec<_> = d.suppressed.iter().filter(|s| s.reason == reason).map(|s| s.category).collect();
         assert!(!cancelled.is_empty(), "{text}: {d:?}");
@@ -103,9 +109,8 @@ fn the_shipped_model_is_valid_and_every_finding_is_explained() {
     }
     assert_eq!(model.keep_threshold("negation", Category::MedicalCare), None, "a negation is never overruled");
     assert_eq!(model.keep_threshold("third_party", Category::MedicalCare), None, "nor a named owner");
-    let d = embedded()
-        .scan("健康状態：持病の喘息で月に一度通院しています。\n賞罰：なし\n個人番号 1234 5678 9018")
-        .unwrap();
+    let d =
+        embedded().scan("健康状態：持病の喘息で月に一度通院しています。\n賞罰：なし\n個人番号 1234 5678 9018").unwrap();
     assert!(!d.findings.is_empty());
     for f in &d.findings {
         assert!(!f.explanation.is_empty(), "{f:?}");

@@ -255,7 +255,8 @@ impl<'a> Context<'a> {
             let surface = a.surface(i);
             // ん negates as an auxiliary (ありません) but not as the nominaliser of のだ
             // (出てるんです) or a particle.
-            if self.negators.iter().any(|n| n == surface) && !matches!(a.pos(i), ("名詞", "非自立", _) | ("助詞", _, _)) {
+            if self.negators.iter().any(|n| n == surface) && !matches!(a.pos(i), ("名詞", "非自立", _) | ("助詞", _, _))
+            {
                 return true;
             }
             if surface.chars().all(|c| !c.is_alphanumeric()) {

@@ -112,9 +112,7 @@ impl Delta {
         let old = DictionarySet::parse(old_files)?;
         let cur = DictionarySet::parse(new.dictionary_files().to_vec())?;
         // A retrained model, like the context rules, can change findings in any text.
-        let model_text = |files: &[(String, String)]| {
-            files.iter().find(|(n, _)| n == LEARNED).map(|(_, t)| t.clone())
-        };
+        let model_text = |files: &[(String, String)]| files.iter().find(|(n, _)| n == LEARNED).map(|(_, t)| t.clone());
         if old.context != cur.context
             || old.variants != cur.variants
             || model_text(&old.files) != model_text(&cur.files)

@@ -239,7 +239,8 @@ impl DictionarySet {
         let mut variants = Variants::default();
         for (name, text) in files {
             if name == LEARNED {
-                let m = Model::parse(&text).map_err(|e| DictionaryError::Parse { file: name.clone(), message: e.to_string() })?;
+                let m = Model::parse(&text)
+                    .map_err(|e| DictionaryError::Parse { file: name.clone(), message: e.to_string() })?;
                 model = Some(m);
                 continue;
             }

@@ -8,8 +8,8 @@ use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use regex::Regex;
 
 use super::context::{Context, Cue, CueSets, is_sentence_end};
-use super::learned::{self, Model, Scores};
 use super::dictionary::{Boundary, DictionaryError, DictionarySet, Suppressor};
+use super::learned::{self, Model, Scores};
 use super::my_number;
 use super::{Action, Category, Detection, Finding, Suppressed};
 use crate::tokenize::{Analysis, Normalized, Tokenizer, TokenizerError, normalize, normalize_term};
@@ -462,8 +462,9 @@ impl Detector {
             let mut name = rule.name.clone();
             let mut explanation = format!("matched {}", rule.name);
             if let Some(reason) = reason {
-                // Recall first: a cue that is only nearby (work, someone else, studies, a topic
-                // or a label) does not cancel what the model reads as the candidate's own.
+                // Recall first: a cue that is only nearby (a job or study word, a topic word, a
+                // label, an entry's phrase elsewhere in the clause) does not cancel what the
+                // model reads as the candidate's own.
                 // Under a career heading (職務経歴, 業務内容) the work frame is explicit, with the
                 // candidate as the actor: the work rule stands there.
                 let career = reason == "work"
@@ -471,12 +472,19 @@ impl Detector {
                     && section_at(&headings, cand.start) == self.career_section;
                 let threshold =
                     self.model.as_ref().filter(|_| !career).and_then(|m| m.keep_threshold(&reason, rule.category));
-                let kept = threshold
-                    .and_then(|t| self.sentence_score(ntext, &sentences, cand.start, rule.category).filter(|&p| p >= t));
+                let kept = threshold.and_then(|t| {
+                    self.sentence_score(ntext, &sentences, cand.start, rule.category).filter(|&p| p >= t)
+                });
                 let Some(p) = kept else {
                     suppressed_spans.push((rule.category, cand.start, cand.end, reason == "negation"));
                     let (start, end) = normalized.source_span(cand.start, cand.end);
-                    suppressed.push(Suppressed { category: rule.category, start, end, rule: rule.name.clone(), reason });
+                    suppressed.push(Suppressed {
+                        category: rule.category,
+                        start,
+                        end,
+                        rule: rule.name.clone(),
+                        reason,
+                    });
                     continue;
                 };
                 confidence = confidence.min(KEPT_CONFIDENCE);
@@ -496,7 +504,14 @@ impl Detector {
                     explanation.push_str(&self.section_names[section]);
                 }
             }
-            found.push(Hit { category: rule.category, start: cand.start, end: cand.end, confidence, rule: name, explanation });
+            found.push(Hit {
+                category: rule.category,
+                start: cand.start,
+                end: cand.end,
+                confidence,
+                rule: name,
+                explanation,
+            });
         }
         self.find_my_numbers(&ctx, &mut found, &mut suppressed, numbers, &normalized);
         if let Some(model) = &self.model {
@@ -731,11 +746,19 @@ impl Detector {
             let keyword = ctx.has_cue(self.my_number_context, ss, se, m.start, m.end);
             let other = ctx.has_cue(self.other_number_context, ss, m.start, m.start, m.end);
             let (confidence, rule, explanation) = match (keyword, other) {
-                (true, _) => (0.99, "my_number.check_digit+keyword", "twelve digits with a valid check digit, labelled as a My Number"),
+                (true, _) => (
+                    0.99,
+                    "my_number.check_digit+keyword",
+                    "twelve digits with a valid check digit, labelled as a My Number",
+                ),
                 (false, false) => (0.8, "my_number.check_digit", "twelve digits with a valid check digit"),
                 // A valid check digit under another number's label (顧客番号, 電話): one in
                 // eleven random numbers passes, so still reported, with less confidence.
-                (false, true) => (0.55, "my_number.check_digit+other_label", "twelve digits with a valid check digit, though labelled as another number"),
+                (false, true) => (
+                    0.55,
+                    "my_number.check_digit+other_label",
+                    "twelve digits with a valid check digit, though labelled as another number",
+                ),
             };
             found.push(Hit {
                 category: Category::MyNumber,
@@ -882,10 +905,7 @@ fn score_sentences(model: &Model, text: &str) -> Vec<(usize, usize, Scores)> {
     };
     for (i, c) in text.char_indices() {
         let end = i + c.len_utf8();
-        if is_sentence_end(c) {
-            push(start, end);
-            start = end;
-        } else if end - start >= MAX_SCORED {
+        if is_sentence_end(c) || end - start >= MAX_SCORED {
             push(start, end);
             start = end;
         }
@@ -947,12 +967,28 @@ fn add_learned(
 }
 
 /// A sentence whose final predicate is negated (…への所属はございません, 持病なし) denies what it
-/// names: the model adds nothing there.
+/// names: the model neither adds nor keeps anything there. Not when the sentence turns first
+/// (…通院していますが、…) or the negation is of an effect on work (業務に支障はありません): then
+/// the negation is about something else.
 fn denies(sentence: &str) -> bool {
-    const ENDINGS: &[&str] = &["ません", "ない", "なし", "無し", "無い", "ないです", "なかった", "なかったです",
-        "ませんでした", "おりません", "ございません", "ありません", "ず"];
+    const ENDINGS: &[&str] = &[
+        "ません",
+        "ない",
+        "なし",
+        "無し",
+        "無い",
+        "ないです",
+        "なかった",
+        "なかったです",
+        "ませんでした",
+        "おりません",
+        "ございません",
+        "ありません",
+        "ず",
+    ];
+    const ABOUT_ELSE: &[&str] = &["が、", "が,", "けど", "ものの", "支障", "差し支え", "差し障り", "影響", "問題"];
     let t = sentence.trim_end_matches(|c: char| c.is_whitespace() || "。.!?)」』】".contains(c));
-    ENDINGS.iter().any(|e| t.ends_with(e))
+    ENDINGS.iter().any(|e| t.ends_with(e)) && !ABOUT_ELSE.iter().any(|w| t.contains(w))
 }
 
 /// Keeps one finding per overlapping group of the same category: the longest span, then the
@@ -980,4 +1016,30 @@ fn merge(mut found: Vec<Hit>) -> Vec<Hit> {
     }
     out.sort_by_key(|f| (f.start, f.end, f.category));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sentence_denies_only_when_its_final_predicate_is_negated_and_about_itself() {
+        assert!(denies("特定の宗教団体への所属はございません。"));
+        assert!(denies("既往歴：なし"));
+        assert!(!denies("持病の喘息で通院していますが、業務に支障はありません。"));
+        assert!(!denies("月に一度通院しています。"));
+        assert!(!denies("服薬を続けており、日常業務に影響はございません。"));
+    }
+
+    #[test]
+    fn sentences_are_scored_in_bounded_pieces() {
+        let model = Model::parse("@categories\trace\n@max_n\t2\n").unwrap();
+        let text = "あ".repeat(1000);
+        let pieces = score_sentences(&model, &text);
+        assert!(pieces.len() >= 5, "{}", pieces.len());
+        assert!(pieces.iter().all(|&(s, e, _)| e - s <= MAX_SCORED));
+        let text = "一文目です。二文目です。\n三行目の文";
+        let spans: Vec<&str> = score_sentences(&model, text).iter().map(|&(s, e, _)| &text[s..e]).collect();
+        assert_eq!(spans, ["一文目です。", "二文目です。", "三行目の文"]);
+    }
 }
