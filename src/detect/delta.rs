@@ -98,8 +98,8 @@ fn tokenizer_part(version: &str) -> Option<&str> {
 impl Delta {
     /// What changed from the dictionaries `old_files` (of detector version `old_version`,
     /// built by engine `old_engine`) to `new`'s. `None` when the change can affect any text:
-    /// a different engine, tokenizer, context file, variant table or learned model, or entries that swapped
-    /// places.
+    /// a different engine, tokenizer, context file, variant table or learned model, or entries
+    /// that swapped places.
     pub fn between(
         old_files: Vec<(String, String)>,
         old_version: &str,

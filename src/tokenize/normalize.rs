@@ -50,8 +50,11 @@ pub(crate) fn is_japanese(c: char) -> bool {
 ///   marks) and compatibility ideographs fold to one form;
 /// * ASCII letters lower-cased;
 /// * a run of spaces or a single line break between two Japanese characters is removed
-///   (PDF extraction breaks lines inside words: `うつ\n病`); a blank line is kept as `\n\n`,
-///   other whitespace collapses to one space or one `\n`.
+///   (PDF extraction breaks lines inside words: `うつ\n病`), and so are spaces (not line
+///   breaks) between a Latin letter or digit and a Japanese character (`HIV 陽性`) and between
+///   characters that each stand alone (text spaced out letter by letter: `A D H D`,
+///   `1 2 3 4`); a blank line is kept as `\n\n`, other whitespace collapses to one space or
+///   one `\n`.
 pub fn normalize(source: &str) -> Normalized {
     let mut out = Normalized {
         text: String::with_capacity(source.len()),
