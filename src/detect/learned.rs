@@ -13,10 +13,13 @@
 //! follow. Training and inference share [`features`], so they cannot drift apart.
 //!
 //! The detector uses the model twice (see ARCHITECTURE.md, "Decision policy"):
-//! * a sentence scoring at least `add` for a category that no dictionary entry found there
-//!   gets a finding of its own, explained by the n-grams that weighed most;
-//! * a candidate that a context rule would cancel (work, third party, study, topic, label)
-//!   is kept, with lower confidence, when its sentence scores at least `keep`.
+//! * a sentence with no special-care finding and no negation, scoring at least `add` for a
+//!   special-care category, gets a finding of its own, explained by the n-grams that weighed
+//!   most;
+//! * a candidate that a nearby-cue rule would cancel ([`OVERRULABLE`]: work, study, topic,
+//!   label, unless_near) is kept, with lower confidence, when its sentence scores at least
+//!   that rule's `keep` threshold for the category. Negation and a named other owner are
+//!   never overruled, and the model never cancels a finding.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
