@@ -134,12 +134,15 @@ fn main() -> anyhow::Result<()> {
         }
     }
 
+    // What the rules alone say of every sentence, scanned once for the measurements below.
+    let detections = samples.iter().map(|s| detector.scan(&s.text)).collect::<Result<Vec<_>, _>>()?;
+
     // The keep thresholds, one per overrulable context rule, from the candidates that rule
     // cancels in held-out sentences.
     let mut cancelled: BTreeMap<String, Vec<(f32, bool)>> = BTreeMap::new();
     let mut by_reason: BTreeMap<String, (usize, usize)> = BTreeMap::new();
-    for (i, s) in samples.iter().enumerate() {
-        for c in &detector.scan(&s.text)?.suppressed {
+    for (i, (s, detection)) in samples.iter().zip(&detections).enumerate() {
+        for c in &detection.suppressed {
             let own = s.labels.contains(&c.category);
             let e = by_reason.entry(c.reason.clone()).or_default();
             if own {
@@ -203,8 +206,7 @@ fn main() -> anyhow::Result<()> {
     // How often a dictionary finding is wrong when the held-out model scores its sentence low:
     // reported, to judge whether the model could ever cancel a rule's finding.
     let mut kept_findings: Vec<(f32, bool)> = Vec::new();
-    for (i, s) in samples.iter().enumerate() {
-        let detection = detector.scan(&s.text)?;
+    for (i, (s, detection)) in samples.iter().zip(&detections).enumerate() {
         for f in &detection.findings {
             if let Some(p) = model_for(i).category_score(&s.text, f.category) {
                 kept_findings.push((p, s.labels.contains(&f.category)));

@@ -109,7 +109,13 @@ fn is_function_char(c: char) -> bool {
     match c {
         // Kanji and katakana first: most of the text, and Unicode's alphabetic table is slow.
         '\u{4E00}'..='\u{9FFF}' | '\u{30A1}'..='\u{30FA}' => false,
-        '\u{3041}'..='\u{3096}' | 'ー' | '0' | '\u{3000}'..='\u{303F}' | '\u{FF01}'..='\u{FF0F}' => true,
+        // CJK punctuation, but not 々 〆 〇 (U+3005–3007), which are letters.
+        '\u{3041}'..='\u{3096}'
+        | 'ー'
+        | '0'
+        | '\u{3000}'..='\u{3004}'
+        | '\u{3008}'..='\u{303F}'
+        | '\u{FF01}'..='\u{FF0F}' => true,
         _ if c.is_ascii() => !c.is_ascii_alphanumeric(),
         _ => !c.is_alphanumeric(),
     }
@@ -151,9 +157,6 @@ pub struct Model {
     bias: [f32; K],
     /// n-gram hash -> index into `weights` (K weights per feature).
     index: IdMap<u32>,
-    /// A bit per slot of the n-gram hashes in `index`: most n-grams of a text are not features,
-    /// and a bit test turns them away before the map is probed.
-    present: Vec<u64>,
     weights: Vec<f32>,
     /// The n-gram text of each feature, for explanations.
     names: Vec<String>,
@@ -173,17 +176,7 @@ impl Model {
     /// Parses the model file (see [`Model::to_text`]).
     pub fn parse(text: &str) -> Result<Self, ModelError> {
         let err = |line: usize, what: &str| ModelError(format!("line {}: {what}", line + 1));
-        let mut model = Model {
-            min_n: 1,
-            max_n: 0,
-            bias: [0.0; K],
-            index: IdMap::default(),
-            present: Vec::new(),
-            weights: Vec::new(),
-            names: Vec::new(),
-            add: 1.0,
-            keep: BTreeMap::new(),
-        };
+        let mut model = Model::empty(1, 0, [0.0; K]);
         let mut columns: Option<Vec<Option<usize>>> = None;
         for (n, line) in text.lines().enumerate() {
             if line.is_empty() || line.starts_with('#') {
@@ -226,19 +219,17 @@ impl Model {
                     if chars.is_empty() || chars.len() > model.max_n {
                         return Err(err(n, "n-gram longer than @max_n"));
                     }
-                    let at = model.names.len();
-                    if model.index.insert(hash_chars(&chars), at as u32).is_some() {
-                        return Err(err(n, "duplicate n-gram"));
-                    }
-                    model.names.push(gram.to_string());
-                    model.weights.extend([0.0; K]);
+                    let mut weights = [0.0; K];
                     for pair in rest.split(' ') {
                         let (c, w) = pair.split_once(':').ok_or_else(|| err(n, "expected column:weight"))?;
                         let c: usize = c.parse().map_err(|_| err(n, "bad column"))?;
                         let c = cols.get(c).ok_or_else(|| err(n, "column out of range"))?;
                         if let Some(c) = c {
-                            model.weights[at * K + c] = number(w)?;
+                            weights[*c] = number(w)?;
                         }
+                    }
+                    if !model.push_feature(hash_chars(&chars), gram.to_string(), weights) {
+                        return Err(err(n, "duplicate n-gram"));
                     }
                 }
             }
@@ -246,8 +237,32 @@ impl Model {
         if model.max_n == 0 || columns.is_none() {
             return Err(ModelError("missing @max_n or @categories".into()));
         }
-        model.present = present_bits(&model.index);
         Ok(model)
+    }
+
+    /// A model with no features and thresholds that never fire.
+    fn empty(min_n: usize, max_n: usize, bias: [f32; K]) -> Self {
+        Model {
+            min_n,
+            max_n,
+            bias,
+            index: IdMap::default(),
+            weights: Vec::new(),
+            names: Vec::new(),
+            add: 1.0,
+            keep: BTreeMap::new(),
+        }
+    }
+
+    /// Adds a feature: the n-gram's hash, its text and its weight per column. False if the
+    /// hash is already a feature.
+    fn push_feature(&mut self, hash: u64, name: String, weights: [f32; K]) -> bool {
+        if self.index.insert(hash, self.names.len() as u32).is_some() {
+            return false;
+        }
+        self.names.push(name);
+        self.weights.extend(weights);
+        true
     }
 
     /// The model file: headers, then one line per n-gram with its non-zero weights.
@@ -284,10 +299,6 @@ impl Model {
         let chars = fold(sentence);
         let mut z = self.bias;
         features(&chars, (self.min_n, self.max_n), |_, _, h| {
-            let slot = present_slot(h);
-            if self.present[slot / 64] & (1 << (slot % 64)) == 0 {
-                return;
-            }
             if let Some(&i) = self.index.get(&h) {
                 let w = &self.weights[i as usize * K..i as usize * K + K];
                 for (z, w) in z.iter_mut().zip(w) {
@@ -338,22 +349,6 @@ impl Model {
         }
         out
     }
-}
-
-const PRESENT_BITS: u32 = 21;
-
-fn present_slot(h: u64) -> usize {
-    (h.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - PRESENT_BITS)) as usize
-}
-
-/// The bit set of `index`'s keys (see `Model::present`).
-fn present_bits(index: &IdMap<u32>) -> Vec<u64> {
-    let mut bits = vec![0u64; (1 << PRESENT_BITS) / 64];
-    for &h in index.keys() {
-        let slot = present_slot(h);
-        bits[slot / 64] |= 1 << (slot % 64);
-    }
-    bits
 }
 
 fn sigmoid(z: f32) -> f32 {
@@ -496,27 +491,14 @@ pub fn train(samples: &[Sample], opts: &TrainOptions) -> Model {
         }
     }
     // Keep only features with some weight left.
-    let mut model = Model {
-        min_n: opts.min_n,
-        max_n: opts.max_n,
-        bias,
-        index: IdMap::default(),
-        present: Vec::new(),
-        weights: Vec::new(),
-        names: Vec::new(),
-        add: 1.0,
-        keep: BTreeMap::new(),
-    };
+    let mut model = Model::empty(opts.min_n, opts.max_n, bias);
     for (i, (h, name)) in grams.into_iter().enumerate() {
         let ws = &w[i * K..i * K + K];
         if ws.iter().any(|x| *x != 0.0) {
-            model.index.insert(h, model.names.len() as u32);
-            model.names.push(name);
-            model.weights.extend(ws.iter().map(|x| (x * 1000.0).round() / 1000.0));
+            model.push_feature(h, name, std::array::from_fn(|c| (ws[c] * 1000.0).round() / 1000.0));
         }
     }
     model.bias = model.bias.map(|b| (b * 1000.0).round() / 1000.0);
-    model.present = present_bits(&model.index);
     model
 }
 
@@ -592,6 +574,14 @@ mod tests {
         let again = back.score("私は心療内科に通っています").0[col];
         assert!((again - own).abs() < 0.01, "{again} vs {own}");
         assert!(!back.explain("私は心療内科に通っています", col, 3).is_empty());
+    }
+
+    #[test]
+    fn the_fast_paths_agree_with_unicode() {
+        for c in ['、', '。', '「', '々', '〆', '〇', '！', 'あ', 'ア', '病', 'a', '!', '0', '5', 'ー'] {
+            let slow = matches!(c, '\u{3041}'..='\u{3096}' | 'ー' | '0') || !c.is_alphanumeric();
+            assert_eq!(is_function_char(c), slow, "{c}");
+        }
     }
 
     #[test]
