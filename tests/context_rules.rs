@@ -67,6 +67,83 @@ fn the_candidates_work_and_studies_are_not_findings() {
 }
 
 #[test]
+fn a_work_cue_cancels_by_how_closely_it_frames_the_term() {
+    // The clause before names the candidate's role: an explicit frame, which stands.
+    let framed = "ソーシャルワーカーとして、うつ病の復職支援を行いました。";
+    assert!(!found(framed, Category::MedicalHistory));
+    assert!(suppressed_because(framed, Category::MedicalHistory).contains(&"work".to_string()));
+    // A work cue only elsewhere in the sentence does not cancel: the finding stays, with lower
+    // confidence and the cue named, for the reviewer.
+    let text = "入院していた頃、支えてくれた看護師の方々の姿を見て、この仕事を志しました。";
+    let d = detector().scan(text).expect("scan");
+    let f = d.findings.iter().find(|f| f.category == Category::MedicalCare).expect("kept, not cancelled");
+    assert!(f.rule.ends_with("+kept:work_near"), "{}", f.rule);
+    assert!(f.confidence <= 0.6, "{}", f.confidence);
+    assert!(f.explanation.contains("work cue"), "{}", f.explanation);
+    assert!(suppressed_because(text, Category::MedicalCare).is_empty());
+}
+
+#[test]
+fn a_negation_reaches_back_over_coordinated_nouns() {
+    for text in ["前科も逮捕歴もありません。", "持病も既往症もございません。"] {
+        let d = detector().scan(text).expect("scan");
+        assert!(
+            d.findings.iter().all(|f| f.category != Category::CriminalRecord && f.category != Category::MedicalHistory),
+            "{text}: {:?}",
+            d.findings
+        );
+    }
+    // Coordination needs the same particle on both nouns: here the negation is of the work.
+    assert!(found("喘息もあり、業務も多くはありません。", Category::MedicalHistory));
+}
+
+#[test]
+fn a_term_inside_a_longer_match_is_read_as_that_match() {
+    // 障害者 alone has only a nearby work cue (携わり); the longer match 障害者雇用 names a
+    // department (topic), and the shorter one follows it.
+    let text = "貴社の障害者雇用推進室で、定着支援の仕組みづくりに携わりたいと考えております。";
+    assert!(!found(text, Category::Disability));
+    let reasons = suppressed_because(text, Category::Disability);
+    assert_eq!(reasons, vec!["topic".to_string(), "topic".to_string()], "{reasons:?}");
+}
+
+#[test]
+fn general_statements_are_not_about_the_candidate() {
+    let text = "一般的に、前科があると就職で不利になると言われます。";
+    let d = detector().scan(text).expect("scan");
+    assert!(d.findings.is_empty(), "{text}: {:?}", d.findings);
+    assert!(d.suppressed.iter().all(|s| s.reason == "generic"), "{text}: {:?}", d.suppressed);
+    // The term defined (〜とは) is not the candidate's.
+    let text = "うつ病とは、気分の落ち込みが続く状態のことです。";
+    assert!(!found(text, Category::MedicalHistory));
+    assert_eq!(suppressed_because(text, Category::MedicalHistory), vec!["generic".to_string()]);
+    // The same words with the candidate in the sentence stay findings.
+    assert!(found("一般的な治療を受けましたが、私は今もうつ病で通院しています。", Category::MedicalHistory));
+    // と + は is not a definition.
+    assert!(found("ミャンマーのカチン族の家庭で育ち、家族とは今もカチン語で話します。", Category::Race));
+}
+
+#[test]
+fn another_person_named_earlier_in_the_sentence_owns_what_follows() {
+    let text = "妻が乳がんの治療中で、毎週通院の送迎があるため時短勤務を希望します。";
+    assert!(!found(text, Category::MedicalCare));
+    assert!(suppressed_because(text, Category::MedicalCare).contains(&"third_party_near".to_string()));
+    // Not when the candidate is named between them.
+    assert!(found("妻が乳がんの治療中で、私自身も毎週通院しています。", Category::MedicalCare));
+    // Nor when the candidate is named inside a relative clause on another person.
+    assert!(found("前科のある私を採用してくれた社長に恩返ししたいです。", Category::CriminalRecord));
+}
+
+#[test]
+fn a_quoted_title_of_a_talk_or_paper_is_a_label() {
+    let text = "学会発表「通院中の高齢者における服薬の自己管理」";
+    assert!(!found(text, Category::MedicalCare));
+    assert!(suppressed_because(text, Category::MedicalCare).iter().all(|r| r == "label"));
+    // 「」 after other words quotes speech, which can be the candidate's own.
+    assert!(found("主治医に「入院が必要です」と言われました。", Category::MedicalCare));
+}
+
+#[test]
 fn resume_sections_raise_confidence() {
     let plain = detector().scan("喘息があります。").expect("scan");
     let in_section = detector().scan("■健康状態\n喘息があります。").expect("scan");

@@ -65,21 +65,33 @@ fn the_model_adds_what_the_dictionaries_miss_and_explains_it() {
 }
 
 #[test]
+fn the_model_adds_nothing_to_short_lines_or_a_category_held_back() {
+    // "私はもくもく堂" has too few letters to be read as a statement by the model.
+    let short = with_model(&toy_model(0.0, 1.0)).scan("自己紹介\n\n私はもくもく堂\n").unwrap();
+    assert!(short.findings.iter().all(|f| !f.rule.starts_with("learned.")), "{short:?}");
+    // A category whose own add threshold is 1.0 adds nothing, whatever the pooled threshold.
+    let mut model = toy_model(0.0, 1.0);
+    model.add_category.insert(Category::MedicalCare, 1.0);
+    let d = with_model(&model).scan("自己紹介\n\n私は毎週もくもく堂に通っています。").unwrap();
+    assert!(d.findings.iter().all(|f| f.category != Category::MedicalCare), "{d:?}");
+}
+
+#[test]
 fn the_model_keeps_a_candidate_a_nearby_work_cue_would_cancel() {
-    // 通院 is a dictionary term; 看護師 and 勤務 are work cues in the same sentence.
-    let text = "看護師として勤務しつつ、通院を続けました。";
+    // 通院 is a dictionary term; 看護師 and 勤務 are work cues in the same clause.
+    let text = "看護師として勤務しつつ通院を続けました。";
     let rules = with_model(&toy_model(1.0, 1.0)).scan(text).unwrap();
     assert!(
-        rules.suppressed.iter().any(|s| s.category == Category::MedicalCare && s.reason == "work"),
+        rules.suppressed.iter().any(|s| s.category == Category::MedicalCare && s.reason == "work_clause"),
         "the work rule cancels it: {rules:?}"
     );
     assert!(rules.findings.iter().all(|f| f.category != Category::MedicalCare));
     // keep = 0: the model reads every sentence as the candidate's own.
     let kept = with_model(&toy_model(1.0, 0.0)).scan(text).unwrap();
     let f = kept.findings.iter().find(|f| f.category == Category::MedicalCare).expect("kept against the cue");
-    assert_eq!(f.rule, "medical_care.treatment+kept:work");
+    assert_eq!(f.rule, "medical_care.treatment+kept:work_clause");
     assert!(f.confidence <= 0.6, "kept findings are left to the reviewer: {}", f.confidence);
-    assert!(f.explanation.contains("a work cue is near"), "{}", f.explanation);
+    assert!(f.explanation.contains("a work_clause cue is near"), "{}", f.explanation);
 }
 
 #[test]

@@ -23,6 +23,7 @@ pub(crate) struct CueSets {
     pub person: usize,
     pub study: usize,
     pub self_ref: usize,
+    pub generic: usize,
 }
 
 /// How far a sentence may reach on each side of a match, in bytes (about 200 characters).
@@ -66,6 +67,27 @@ const PERSON_PARTICLES: &[&str] =
 /// What follows a person word when it names a time of the candidate's own life (子供の頃から
 /// 喘息で, 子どものころ, 少年時代に).
 const TIME_OF_LIFE: &[&str] = &["の頃", "のころ", "の時", "のとき", "時代", "期"];
+/// Words after which 「…」 is the title of a work, not speech.
+const TITLE_LEADS: &[&str] = &[
+    "発表",
+    "発表会",
+    "研究",
+    "研究会",
+    "論文",
+    "卒論",
+    "演題",
+    "講演",
+    "口演",
+    "テーマ",
+    "題目",
+    "著書",
+    "寄稿",
+    "連載",
+    "セミナー",
+    "研修",
+];
+/// The candidate naming themself.
+const FIRST_PERSON: &[&str] = &["私", "わたし", "わたくし", "僕", "ぼく", "俺", "自分", "当方", "小生"];
 /// Only the subject (妹が被害に遭った), for harms a relative may have done (父の暴力).
 const SUBJECT_PARTICLES: &[&str] = &["が", "は", "も", "さんが", "さんは"];
 
@@ -180,8 +202,8 @@ impl<'a> Context<'a> {
         let self_ref = self.has_cue(self.sets.self_ref, sentence.0, sentence.1, start, end);
         rules.iter().copied().find(|rule| match rule {
             Suppressor::Negation => self.negated(end, clause.1),
-            Suppressor::ThirdParty => self.about_someone_else(start, end, clause, sentence, false),
-            Suppressor::ThirdPartySubject => self.about_someone_else(start, end, clause, sentence, true),
+            Suppressor::ThirdParty => self.about_someone_else(start, end, clause, sentence, false, false),
+            Suppressor::ThirdPartySubject => self.about_someone_else(start, end, clause, sentence, true, false),
             Suppressor::Work => {
                 !self_ref
                     && (self.has_cue(self.sets.work, segment.0, segment.1, start, end)
@@ -191,6 +213,34 @@ impl<'a> Context<'a> {
             }
             Suppressor::Study => !self_ref && self.has_cue(self.sets.study, role.0, role.1, start, end),
         })
+    }
+
+    /// How closely a work cue frames the term, for the work rule (train_model reports how
+    /// often each cancels rightly; ARCHITECTURE.md, "Decision policy"):
+    /// * `work`: an explicit frame with the candidate as the actor: the term is part of a job
+    ///   compound (服薬指導), the clause before names the role (看護師として、…), or a role
+    ///   named with として earlier in the sentence (法務教官として…勤務し、在院者の…);
+    /// * `work_clause`: a work cue in the term's own clause (精神科病棟で勤務), which the
+    ///   sentence model may overrule;
+    /// * `work_near`: a work cue only elsewhere in the sentence, which does not cancel
+    ///   (入院していた頃、看護師の方々に…).
+    pub fn work_frame(&self, start: usize, end: usize, scopes: &Scopes) -> &'static str {
+        let (rs, re) = scopes.role;
+        let (cs, _) = scopes.clause;
+        let compound = self.inside_longer_cue(self.sets.work, start, end)
+            || self.inside_longer_cue(self.sets.work_local, start, end);
+        let role = rs < cs && (self.has_cue(self.sets.work, rs, cs, start, end) || self.has_cue(self.sets.work_local, rs, cs, start, end))
+            // The sentence opens with the candidate's role (法務教官として少年院に勤務し、…).
+            || self.cues_in(self.sets.work, scopes.segment.0, cs).any(|c| self.text()[c.end..].starts_with("として"));
+        if compound || role {
+            "work"
+        } else if self.has_cue(self.sets.work, rs, re, start, end)
+            || self.has_cue(self.sets.work_local, rs, re, start, end)
+        {
+            "work_clause"
+        } else {
+            "work_near"
+        }
     }
 
     /// The term names a field or an organisation rather than a condition: a topic word
@@ -234,6 +284,14 @@ impl<'a> Context<'a> {
         if t[ls..start].rfind('『').is_some_and(|o| !t[ls + o..start].contains('』')) && t[end..le].contains('』') {
             return true;
         }
+        // The title of a talk, paper or report in 「」 (研究発表会「入院早期からの…」): 「」 also
+        // quotes speech, so only after a word that introduces a title.
+        if let Some(o) = t[ls..start].rfind('「').filter(|&o| !t[ls + o..start].contains('」')) {
+            let lead = t[ls..ls + o].trim_end();
+            if t[end..le].contains('」') && TITLE_LEADS.iter().any(|w| lead.ends_with(w)) {
+                return true;
+            }
+        }
         let before = t[..start].chars().next_back();
         let after = t[end..].chars().next();
         let opens = |c: char| matches!(c, '<' | '【' | '[' | '《' | '〈' | '『' | '〔' | '■' | '●' | '◆' | '□');
@@ -272,6 +330,19 @@ impl<'a> Context<'a> {
                 continue;
             }
             in_compound = false;
+            // Coordinated nouns share the predicate (前科も・逮捕歴も・ありません): skip a run of
+            // nouns that ends with the same particle as the one after the term.
+            if pos == "助詞" && matches!(surface, "も" | "や" | "とか") {
+                let mut j = i + 1;
+                while j < a.morphemes.len() && (a.morphemes[j].start as usize) < clause_end && a.pos(j).0 == "名詞" {
+                    j += 1;
+                }
+                if j > i + 1 && j < a.morphemes.len() && a.surface(j) == surface {
+                    seen += j - i;
+                    i = j + 1;
+                    continue;
+                }
+            }
             let base = a.base_form(i);
             if self.negators.iter().any(|n| *n == base) && pos != "名詞" {
                 return true;
@@ -294,6 +365,31 @@ impl<'a> Context<'a> {
         false
     }
 
+    /// The sentence speaks in general (the term defined: うつ病とは; a `generic` cue: 一般的に,
+    /// 原則として, 統計) and refers nowhere to the candidate.
+    pub fn generic(&self, start: usize, end: usize, scopes: &Scopes) -> bool {
+        let (ss, se) = scopes.sentence;
+        // 〜とは defines the term right before it (うつ病とは…); elsewhere it is と + は (家族とは
+        //話します), and a sentence holding 〜とは、 measured as a canceller of every term in it
+        // was right only 75 % of the time.
+        let defined = self.text()[end..].starts_with("とは");
+        (defined || self.has_cue(self.sets.generic, ss, se, start, end))
+            && !self.has_cue(self.sets.self_ref, ss, se, start, end)
+    }
+
+    /// Another person is the subject or owner earlier in the sentence, before the term's clause
+    /// and up to a turn (が, けど), with the candidate named nowhere between: 夫ががんの治療中で、
+    /// 週に一度通院の付き添いが…. Zero anaphora makes this only a nearby cue ("third_party_near"):
+    /// the sentence model may overrule it.
+    pub fn someone_else_earlier(&self, start: usize, end: usize, scopes: &Scopes, subject_only: bool) -> bool {
+        let (ss, _) = scopes.segment;
+        let (cs, _) = scopes.clause;
+        if cs <= ss {
+            return false;
+        }
+        self.about_someone_else(start, end, (ss, cs), scopes.sentence, subject_only, true)
+    }
+
     /// The clause names another person as the one concerned: a relative or a third party
     /// before the term (夫がうつ病で…, 患者の…), or right after it (うつ病の母, 障害のある利用者).
     fn about_someone_else(
@@ -303,6 +399,7 @@ impl<'a> Context<'a> {
         clause: (usize, usize),
         sentence: (usize, usize),
         subject_only: bool,
+        before_only: bool,
     ) -> bool {
         let t = self.text();
         // 母も私も…, 私も…: the candidate says it of themself too.
@@ -326,7 +423,7 @@ impl<'a> Context<'a> {
         if before(self.sets.family) || before(self.sets.third_party) {
             return true;
         }
-        if subject_only {
+        if subject_only || before_only {
             return false;
         }
         // A relative clause or の-phrase that ends on a person: うつ病の母, 障害のある利用者,
@@ -338,6 +435,8 @@ impl<'a> Context<'a> {
                 gap.is_empty() && set == self.sets.person
                     || !gap.is_empty()
                         && !gap.contains(['、', ',', '(', ')', ' '])
+                        // 前科のある私を雇ってくれた社長: the candidate is named in between.
+                        && !FIRST_PERSON.iter().any(|p| gap.contains(p))
                         && ["の", "のある", "がある", "を持つ", "を抱える", "を抱えた", "た", "る", "い", "中の"]
                             .iter()
                             .any(|p| gap.ends_with(p))

@@ -194,6 +194,7 @@ impl Detector {
             person: builtin("person")?,
             study: builtin("study")?,
             self_ref: builtin("self")?,
+            generic: builtin("generic")?,
         };
         let my_number_context = builtin("my_number")?;
         let other_number_context = builtin("other_number")?;
@@ -448,6 +449,7 @@ impl Detector {
             judged.push((cand, reason));
         }
         propagate_through_lists(ntext, &mut judged);
+        propagate_to_nested(&mut judged, |c| self.rules[c.rule].category);
         // The model's opinion of every sentence (not only those with candidates).
         let sentences = self.model.as_ref().map(|m| score_sentences(m, ntext)).unwrap_or_default();
 
@@ -465,17 +467,32 @@ impl Detector {
                 // Recall first: a cue that is only nearby (a job or study word, a topic word, a
                 // label, an entry's phrase elsewhere in the clause) does not cancel what the
                 // model reads as the candidate's own.
-                // Under a career heading (職務経歴, 業務内容) the work frame is explicit, with the
-                // candidate as the actor: the work rule stands there.
-                let career = reason == "work"
-                    && self.career_section.is_some()
-                    && section_at(&headings, cand.start) == self.career_section;
-                let threshold =
-                    self.model.as_ref().filter(|_| !career).and_then(|m| m.keep_threshold(&reason, rule.category));
-                let kept = threshold.and_then(|t| {
-                    self.sentence_score(ntext, &sentences, cand.start, rule.category).filter(|&p| p >= t)
-                });
-                let Some(p) = kept else {
+                // Under a career heading (職務経歴, 業務内容) the lines describe jobs, with the
+                // candidate as the actor: every context rule stands there.
+                let career = self.career_section.is_some() && section_at(&headings, cand.start) == self.career_section;
+                // A work cue elsewhere in the sentence, not framing the term, cancels rightly
+                // about a quarter of the time (train_model's report, "work_near"): outside a
+                // career section it only lowers the confidence, and the reviewer decides.
+                let why = if reason == "work_near" && !career {
+                    Some(format!(
+                        "matched {}; a work cue elsewhere in the sentence does not frame it as a job: kept for review",
+                        rule.name
+                    ))
+                } else {
+                    let threshold =
+                        self.model.as_ref().filter(|_| !career).and_then(|m| m.keep_threshold(&reason, rule.category));
+                    threshold
+                        .and_then(|t| {
+                            self.sentence_score(ntext, &sentences, cand.start, rule.category).filter(|&p| p >= t)
+                        })
+                        .map(|p| {
+                            format!(
+                                "matched {}; a {reason} cue is near, but the sentence model reads the sentence as the candidate's own (p={p:.2}): kept for review",
+                                rule.name
+                            )
+                        })
+                };
+                let Some(why) = why else {
                     suppressed_spans.push((rule.category, cand.start, cand.end, reason == "negation"));
                     let (start, end) = normalized.source_span(cand.start, cand.end);
                     suppressed.push(Suppressed {
@@ -490,10 +507,7 @@ impl Detector {
                 confidence = confidence.min(KEPT_CONFIDENCE);
                 name.push_str("+kept:");
                 name.push_str(&reason);
-                explanation = format!(
-                    "matched {}; a {reason} cue is near, but the sentence model reads the sentence as the candidate's own (p={p:.2}): kept for review",
-                    rule.name
-                );
+                explanation = why;
             }
             if let Some(section) = section_at(&headings, cand.start) {
                 if rule.sections.contains(&section) {
@@ -588,7 +602,20 @@ impl Detector {
             return Some("topic".into());
         }
         if let Some(s) = ctx.suppressed_by(&rule.suppress, cand.start, cand.end, &scopes) {
+            if s == Suppressor::Work {
+                return Some(ctx.work_frame(cand.start, cand.end, &scopes).into());
+            }
             return Some(suppressor_name(s).to_string());
+        }
+        let owner_rule =
+            rule.suppress.iter().find(|s| matches!(s, Suppressor::ThirdParty | Suppressor::ThirdPartySubject));
+        if let Some(&owner) = owner_rule {
+            if ctx.someone_else_earlier(cand.start, cand.end, &scopes, owner == Suppressor::ThirdPartySubject) {
+                return Some("third_party_near".into());
+            }
+        }
+        if ctx.generic(cand.start, cand.end, &scopes) {
+            return Some("generic".into());
         }
         // A bulleted line under a career heading (■職務内容 ・…) lists duties: a term there is
         // work vocabulary unless the candidate speaks of themself (休職, 私, 療養に専念).
@@ -858,6 +885,27 @@ fn propagate_through_lists(text: &str, judged: &mut [(Candidate, Option<String>)
     }
 }
 
+/// 障害者 inside 障害者雇用推進室: a term inside a longer match of the same category is read
+/// as that match is. Where a context rule cancels the longer one, the shorter is cancelled for
+/// the same reason, unless a rule of its own cancels it or it has no more than a nearby work
+/// cue against it (work_near), which the longer reading settles.
+fn propagate_to_nested(judged: &mut [(Candidate, Option<String>)], category: impl Fn(&Candidate) -> Category) {
+    let mut order: Vec<usize> = (0..judged.len()).collect();
+    order.sort_by_key(|&i| (judged[i].0.start, std::cmp::Reverse(judged[i].0.end)));
+    for (k, &outer) in order.iter().enumerate() {
+        let (o, reason) = (judged[outer].0, judged[outer].1.clone());
+        let Some(reason) = reason.filter(|r| r != "work_near") else { continue };
+        let inside: Vec<usize> = order[k + 1..].iter().copied().take_while(|&i| judged[i].0.start < o.end).collect();
+        for inner in inside {
+            let c = judged[inner].0;
+            let nested = c.end <= o.end && c.end - c.start < o.end - o.start;
+            if nested && category(&c) == category(&o) && judged[inner].1.as_deref().is_none_or(|r| r == "work_near") {
+                judged[inner].1 = Some(reason.clone());
+            }
+        }
+    }
+}
+
 fn suppressor_name(s: Suppressor) -> &'static str {
     match s {
         Suppressor::Negation => "negation",
@@ -885,6 +933,9 @@ struct Hit {
 
 /// The confidence of a candidate kept against a context cue: the reviewer decides.
 const KEPT_CONFIDENCE: f32 = 0.6;
+/// The fewest letters (kanji, kana, Latin; not digits or punctuation) of a sentence the model
+/// adds a finding of its own to.
+const MIN_ADD_LETTERS: usize = 10;
 
 /// The longest sentence the model scores at once, in bytes (text without punctuation is cut
 /// into pieces of this size, so scoring stays linear).
@@ -915,8 +966,8 @@ fn score_sentences(model: &Model, text: &str) -> Vec<(usize, usize, Scores)> {
 }
 
 /// Findings of the model's own, for the special-care categories (those that hold a document;
-/// the employment-screening flags stay with the dictionaries): in a sentence with no
-/// special-care finding and nothing negated, each category that scores at least `add` and that
+/// the employment-screening flags stay with the dictionaries): in a sentence with no finding
+/// and nothing negated, each category that scores at least `add` and that
 /// no context rule cancelled there (where one did, the keep thresholds decide).
 fn add_learned(
     model: &Model,
@@ -932,7 +983,9 @@ fn add_learned(
         (first..sentences.len()).take_while(move |&i| sentences[i].0 < end)
     };
     let mut closed = vec![false; sentences.len()];
-    for h in found.iter().filter(|h| h.category.action() == Action::Quarantine) {
+    // Any finding closes its sentence, a flag too: 出生地はブラジル… is a birthplace, which the
+    // model would read as ethnicity.
+    for h in found.iter() {
         overlapping(h.start, h.end).for_each(|i| closed[i] = true);
     }
     let mut spoken: Vec<Vec<Category>> = vec![Vec::new(); sentences.len()];
@@ -944,12 +997,18 @@ fn add_learned(
     }
     let mut added = Vec::new();
     for (i, &(s, e, scores)) in sentences.iter().enumerate() {
-        if closed[i] || denies(&text[s..e]) {
+        // A heading, a date or a short field (自己PR, 2025年2月1日現在) gives the model a handful
+        // of n-grams to go on, unlike the sentences it was trained and measured on.
+        let letters = text[s..e].chars().filter(|c| c.is_alphabetic()).count();
+        if closed[i] || letters < MIN_ADD_LETTERS || denies(&text[s..e]) {
             continue;
         }
         for (col, category) in learned::CATEGORIES.iter().enumerate() {
             let p = scores.0[col];
-            if p < model.add || spoken[i].contains(category) || category.action() != Action::Quarantine {
+            if p < model.add_threshold(*category)
+                || spoken[i].contains(category)
+                || category.action() != Action::Quarantine
+            {
                 continue;
             }
             let words = model.explain(&text[s..e], col, 4);

@@ -36,10 +36,11 @@ pub struct ModelError(String);
 /// overrule. Negation, another person named as the subject or owner (`third_party`),
 /// `requires` and an `unless` phrase that holds the match say who or what the words are about,
 /// and always stand: character n-grams cannot tell 父が入院 from 私が入院 as reliably.
-pub const OVERRULABLE: [&str; 5] = ["work", "study", "topic", "label", "unless_near"];
+pub const OVERRULABLE: [&str; 9] =
+    ["work", "work_clause", "study", "topic", "label", "unless_near", "requires", "third_party_near", "generic"];
 
 /// The categories the model scores, in column order.
-pub(crate) const CATEGORIES: [Category; 13] = [
+pub const CATEGORIES: [Category; 13] = [
     Category::Race,
     Category::Creed,
     Category::SocialStatus,
@@ -162,6 +163,9 @@ pub struct Model {
     names: Vec<String>,
     /// A sentence scoring at least this adds a finding.
     pub add: f32,
+    /// Per category where there was data enough to measure it: the add threshold of that
+    /// category (one column can be less precise than the pool).
+    pub add_category: BTreeMap<Category, f32>,
     /// Per context rule (see [`OVERRULABLE`]), and per rule and category (`work/medical_care`)
     /// where there was data enough to measure: a sentence scoring at least this keeps a
     /// candidate that rule would cancel. A rule not listed is never overruled.
@@ -191,6 +195,14 @@ impl Model {
                 "@max_n" => model.max_n = rest.parse().map_err(|_| err(n, "bad max_n"))?,
                 "@min_n" => model.min_n = rest.parse().map_err(|_| err(n, "bad min_n"))?,
                 "@add" => model.add = number(rest)?,
+                "@add_category" => {
+                    for pair in rest.split(' ').filter(|p| !p.is_empty()) {
+                        let (id, t) = pair.split_once('=').ok_or_else(|| err(n, "expected category=threshold"))?;
+                        let category =
+                            Category::from_id(id).ok_or_else(|| err(n, "unknown category in an add threshold"))?;
+                        model.add_category.insert(category, number(t)?);
+                    }
+                }
                 "@keep" => {
                     for pair in rest.split(' ').filter(|p| !p.is_empty()) {
                         let (key, t) = pair.split_once('=').ok_or_else(|| err(n, "expected rule=threshold"))?;
@@ -199,7 +211,10 @@ impl Model {
                             return Err(err(n, "unknown category in a keep threshold"));
                         }
                         if !OVERRULABLE.contains(&reason) {
-                            return Err(err(n, "only work, study, topic, label and unless_near can be overruled"));
+                            return Err(err(
+                                n,
+                                "only work, work_clause, study, topic, label, unless_near, requires, third_party_near and generic can be overruled",
+                            ));
                         }
                         model.keep.insert(key.to_string(), number(t)?);
                     }
@@ -250,6 +265,7 @@ impl Model {
             weights: Vec::new(),
             names: Vec::new(),
             add: 1.0,
+            add_category: BTreeMap::new(),
             keep: BTreeMap::new(),
         }
     }
@@ -276,6 +292,8 @@ impl Model {
         let _ = writeln!(out, "@min_n\t{}", self.min_n);
         let _ = writeln!(out, "@max_n\t{}", self.max_n);
         let _ = writeln!(out, "@add\t{}", self.add);
+        let add: Vec<String> = self.add_category.iter().map(|(c, t)| format!("{}={t}", c.id())).collect();
+        let _ = writeln!(out, "@add_category\t{}", add.join(" "));
         let keep: Vec<String> = self.keep.iter().map(|(r, t)| format!("{r}={t}")).collect();
         let _ = writeln!(out, "@keep\t{}", keep.join(" "));
         let bias: Vec<String> = self.bias.iter().map(|b| format!("{b:.3}")).collect();
@@ -307,6 +325,11 @@ impl Model {
             }
         });
         Scores(z.map(sigmoid))
+    }
+
+    /// The score at which a sentence gets a finding of `category` of the model's own.
+    pub fn add_threshold(&self, category: Category) -> f32 {
+        self.add_category.get(&category).copied().unwrap_or(self.add)
     }
 
     /// The score at which a candidate of `category` that context rule `reason` cancels is
@@ -524,6 +547,22 @@ impl Counts {
     }
 }
 
+/// Counts of one category's column on `samples` when a sentence is predicted at `threshold`.
+pub fn evaluate_category(model: &Model, samples: &[Sample], category: Category, threshold: f32) -> Counts {
+    let mut counts = Counts::default();
+    let Some(c) = column(category) else { return counts };
+    for s in samples {
+        let predicted = model.score(&s.text).0[c] >= threshold;
+        match (predicted, s.labels.contains(&category)) {
+            (true, true) => counts.tp += 1,
+            (true, false) => counts.fp += 1,
+            (false, true) => counts.fn_ += 1,
+            (false, false) => {}
+        }
+    }
+    counts
+}
+
 /// Pooled counts of `model` on `samples` when a sentence is predicted at `threshold`.
 pub fn evaluate(model: &Model, samples: &[Sample], threshold: f32) -> Counts {
     let mut counts = Counts::default();
@@ -601,5 +640,16 @@ mod tests {
         assert_eq!(m.keep_threshold("work", Category::Creed), Some(0.3));
         assert_eq!(m.keep_threshold("work", Category::Race), Some(0.9));
         assert_eq!(m.keep_threshold("negation", Category::Race), None);
+    }
+
+    #[test]
+    fn add_thresholds_per_category_round_trip() {
+        assert!(Model::parse("@categories\trace\n@max_n\t2\n@add_category\tnothing=0.5").is_err());
+        let m = Model::parse("@categories\trace\n@max_n\t2\n@add\t0.75\n@add_category\tcreed=0.9 race=1").unwrap();
+        assert_eq!(m.add_threshold(Category::Creed), 0.9);
+        assert_eq!(m.add_threshold(Category::Race), 1.0);
+        assert_eq!(m.add_threshold(Category::MedicalCare), 0.75);
+        let back = Model::parse(&m.to_text("again")).unwrap();
+        assert_eq!(back.add_category, m.add_category);
     }
 }

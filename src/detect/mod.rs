@@ -23,7 +23,10 @@ pub use category::{Action, Category};
 pub use delta::Delta;
 pub use dictionary::{Boundary, DictionaryError, Suppressor};
 pub use engine::{DetectError, Detector, ENGINE};
-pub use learned::{Counts, Model, ModelError, OVERRULABLE, Sample, TrainOptions, evaluate, train};
+pub use learned::{
+    CATEGORIES as MODEL_CATEGORIES, Counts, Model, ModelError, OVERRULABLE, Sample, TrainOptions, evaluate,
+    evaluate_category, train,
+};
 pub use sketch::Sketch;
 
 use serde::{Deserialize, Serialize};
