@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Multipart, Path, State};
+use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -23,9 +23,13 @@ use crate::review::{
 /// The purposes a candidate can choose, each separately.
 pub(super) const PURPOSES: &[&str] = &["求人企業への推薦", "キャリア相談"];
 
+/// The largest CSRF token field the upload form accepts (a token is 43 characters).
+const CSRF_FIELD_LIMIT: usize = 256;
+
 pub(super) fn routes() -> Router<AppState> {
     Router::new()
-        .route("/documents", get(list).post(upload))
+        // The upload streams under the configured upload limit (counted in the handler).
+        .route("/documents", get(list).post(upload).layer(DefaultBodyLimit::disable()))
         .route("/upload", get(upload_page))
         .route("/documents/{id}", get(show))
         .route("/documents/{id}/original", get(original))
@@ -154,23 +158,30 @@ async fn upload(
     ctx.require(&[Role::Candidate])?;
     let bad = || UiError::Page(StatusCode::BAD_REQUEST, "ファイルを選んでからアップロードしてください");
     let mut multipart = multipart.map_err(|_| bad())?;
+    // Every field counts against the upload limit, and the token field against a token's size:
+    // nothing is buffered past them.
     let limit = state.max_upload_bytes;
     let (mut csrf, mut file) = (None, None);
     let mut total = 0usize;
     while let Some(mut field) = multipart.next_field().await.map_err(|_| bad())? {
-        match field.name() {
-            Some("csrf") => csrf = Some(field.text().await.map_err(|_| bad())?.chars().take(100).collect::<String>()),
+        let name = field.name().map(str::to_owned);
+        let mut bytes = Vec::new();
+        while let Some(chunk) = field.chunk().await.map_err(|_| bad())? {
+            total += chunk.len();
+            if total > limit {
+                return Err(ServiceError::TooLarge.into());
+            }
+            match name.as_deref() {
+                Some("csrf") if bytes.len() + chunk.len() > CSRF_FIELD_LIMIT => return Err(bad()),
+                Some("csrf" | "file") => bytes.extend_from_slice(&chunk),
+                _ => {}
+            }
+        }
+        match name.as_deref() {
+            Some("csrf") => csrf = Some(String::from_utf8_lossy(&bytes).into_owned()),
             Some("file") => {
-                let name = field.file_name().unwrap_or("upload").chars().take(200).collect::<String>();
-                let mut bytes = Vec::new();
-                while let Some(chunk) = field.chunk().await.map_err(|_| bad())? {
-                    total += chunk.len();
-                    if total > limit {
-                        return Err(ServiceError::TooLarge.into());
-                    }
-                    bytes.extend_from_slice(&chunk);
-                }
-                file = Some((name, bytes));
+                let file_name = field.file_name().unwrap_or("upload").chars().take(200).collect::<String>();
+                file = Some((file_name, bytes));
             }
             _ => {}
         }

@@ -37,14 +37,19 @@ pub(super) fn routes() -> Router<AppState> {
         .merge(candidate::routes())
         .merge(advisor::routes())
         .merge(admin::routes())
-        // The upload handler enforces the configured limit itself while streaming.
-        .layer(DefaultBodyLimit::disable())
+        // Forms are small: a body past FORM_BODY_LIMIT is refused (413) before it is buffered.
+        // The upload form's route lifts this and counts its stream against the upload limit.
+        .layer(DefaultBodyLimit::max(FORM_BODY_LIMIT))
         .layer(middleware::map_response(security_headers));
     let assets = Router::new()
         .route("/static/app.css", get(|| async { asset("text/css; charset=utf-8", CSS) }))
         .route("/static/app.js", get(|| async { asset("text/javascript; charset=utf-8", JS) }));
     pages.merge(assets)
 }
+
+/// The largest body a form post may have (sign-in, consent, review, admin forms): far above
+/// any real form, far below what would cost the server memory.
+pub(crate) const FORM_BODY_LIMIT: usize = 64 * 1024;
 
 const CSS: &str = include_str!("../../../static/app.css");
 const JS: &str = include_str!("../../../static/app.js");
