@@ -133,10 +133,16 @@ impl Store {
     /// running beside a server use.
     pub async fn connect(config: &StoreConfig) -> Result<Self, StoreError> {
         sqlx::any::install_default_drivers();
-        std::fs::create_dir_all(&config.data_dir)?;
+        create_private_dir(&config.data_dir)?;
         let url = match &config.database_url {
             Some(url) => url.clone(),
-            None => format!("sqlite://{}?mode=rwc", default_db_path(&config.data_dir).display()),
+            None => {
+                // The database links people to special-care categories: created readable by the
+                // service's user only (SQLite gives its -wal and -shm files the same mode).
+                let path = default_db_path(&config.data_dir);
+                create_private_file(&path)?;
+                format!("sqlite://{}?mode=rwc", path.display())
+            }
         };
         let backend = if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             Backend::Postgres
@@ -426,7 +432,55 @@ pub fn new_id() -> String {
     uuid::Uuid::new_v4().to_string()
 }
 
+/// Creates `dir` (and missing parents) readable by the service's user only (0700 on Unix).
+/// An existing directory keeps its mode.
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
+}
+
+/// Creates `path` empty, readable and writable by the service's user only (0600 on Unix), if
+/// it does not exist; an existing file is left as it is.
+fn create_private_file(path: &Path) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
 /// The path of the default SQLite database in a data directory.
 pub fn default_db_path(data_dir: &Path) -> PathBuf {
     data_dir.join("hairyo.db")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn a_new_data_directory_and_database_are_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let root = tempfile::tempdir().unwrap();
+        let data_dir = root.path().join("nested").join("data");
+        let store = Store::open(&StoreConfig { data_dir: data_dir.clone(), database_url: None, master_key: None })
+            .await
+            .unwrap();
+        drop(store);
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&data_dir), 0o700);
+        assert_eq!(mode(&default_db_path(&data_dir)), 0o600);
+        for entry in std::fs::read_dir(&data_dir).unwrap() {
+            let path = entry.unwrap().path();
+            assert_eq!(mode(&path) & 0o077, 0, "{} is readable by others", path.display());
+        }
+    }
 }
