@@ -1141,9 +1141,15 @@ async fn probes_metrics_notice_and_openapi(db: TestDb) {
     assert_eq!(env.send("GET", "/readyz", None, Payload::None).await.status, 200);
     env.uploaded(&cand, "union.txt", UNION).await;
 
-    let m = env.send("GET", "/metrics", None, Payload::None).await;
+    // Metrics are for an admin's token (a scraper's), not for anyone on the network.
+    let admin = env.user("管理者", Role::Admin).await;
+    assert_eq!(env.send("GET", "/metrics", None, Payload::None).await.status, 401);
+    assert_eq!(env.get("/metrics", &cand).await.status, 403);
+    let m = env.get("/metrics", &admin).await;
     assert_eq!(m.status, 200);
     let text = m.text();
+    // Findings are counted, never by category: that would show what each upload held.
+    assert!(!text.contains("category="), "{text}");
     for name in [
         "hairyo_http_requests_total",
         "hairyo_http_request_seconds",
@@ -1157,7 +1163,7 @@ async fn probes_metrics_notice_and_openapi(db: TestDb) {
     // Requests are labelled by route template, never by the raw path with its ids.
     let doc = env.uploaded(&cand, "clean.txt", CLEAN).await;
     env.get(&format!("/api/v1/documents/{}", id(&doc)), &cand).await.expect(200, None);
-    let text = env.send("GET", "/metrics", None, Payload::None).await.text();
+    let text = env.get("/metrics", &admin).await.text();
     assert!(text.contains("route=\"/api/v1/documents/{id}\""), "{text}");
     assert!(!text.contains(&id(&doc)), "no document id in the metrics");
 
@@ -1229,7 +1235,7 @@ const MATRIX: &[(&str, &str, B, [&str; 6])] = &[
     // method   path                                   body        anonymous wrong token owner  other cand. advisor  admin
     ("GET",    "/healthz",                             B::No,      ["200",   "200",      "200", "200",      "200",   "200"]),
     ("GET",    "/readyz",                              B::No,      ["200",   "200",      "200", "200",      "200",   "200"]),
-    ("GET",    "/metrics",                             B::No,      ["200",   "200",      "200", "200",      "200",   "200"]),
+    ("GET",    "/metrics",                             B::No,      [U,       U,          F,     F,          F,       "200"]),
     ("GET",    "/api/v1/notice",                       B::No,      ["200",   "200",      "200", "200",      "200",   "200"]),
     ("GET",    "/api/v1/openapi.json",                 B::No,      ["200",   "200",      "200", "200",      "200",   "200"]),
     ("GET",    "/api/v1/me",                           B::No,      [U,       U,          "200", "200",      "200",   "200"]),

@@ -382,7 +382,8 @@ async fn nothing_sensitive_reaches_the_data_directory_or_the_logs() {
     let (s, v) = api.get("/api/v1/audit?limit=1000", &admin).await;
     assert_eq!(s, StatusCode::OK);
     let audit_text = v.to_string();
-    let metrics = api.http.get(server.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    let metrics = api.http.get(server.url("/metrics")).bearer_auth(&admin).send().await.unwrap().text().await.unwrap();
+    assert!(metrics.contains("hairyo_uploads_total"), "the admin reads the metrics");
     let needles = needles();
     for (label, _) in &needles {
         assert!(!audit_text.contains(label.as_str()), "the audit log holds {label:?}");

@@ -7,8 +7,8 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::json;
 
-use super::AppState;
-use crate::review::current_notice;
+use super::{ApiError, AppState, AuthUser};
+use crate::review::{Role, current_notice};
 
 pub(super) fn routes() -> Router<AppState> {
     Router::new()
@@ -26,8 +26,13 @@ async fn ready(State(state): State<AppState>) -> Response {
     }
 }
 
-async fn metrics(State(state): State<AppState>) -> Response {
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render()).into_response()
+/// Prometheus metrics, for an admin's bearer token only (a scraper is configured with one):
+/// even counts without categories tell when someone's upload was held.
+async fn metrics(State(state): State<AppState>, AuthUser(user): AuthUser) -> Result<Response, ApiError> {
+    if user.role != Role::Admin {
+        return Err(ApiError::new(StatusCode::FORBIDDEN, "forbidden", "管理者のみが参照できます"));
+    }
+    Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render()).into_response())
 }
 
 async fn notice() -> Json<serde_json::Value> {
