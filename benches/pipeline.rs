@@ -117,6 +117,35 @@ fn text_benches(c: &mut Criterion) {
     group.finish();
 }
 
+/// Text with no sentence delimiter at all (PDF text after line joins), with a term every
+/// hundred words or so: detection must stay linear in its length (issue 11: it was quadratic,
+/// 1 MB in 4.6 s). `cargo bench --bench pipeline -- unpunctuated/`.
+fn unpunctuated_benches(c: &mut Criterion) {
+    let detector = Detector::embedded().expect("built-in dictionaries");
+    const WORDS: &[&str] =
+        &["東京", "大阪", "京都", "札幌", "福岡", "春", "夏", "秋", "冬", "山", "川", "海", "空", "花"];
+    let text_of = |bytes: usize| {
+        let mut text = String::with_capacity(bytes + 16);
+        let mut i = 0usize;
+        while text.len() < bytes {
+            // A fixed pseudo-random walk through the words, a term at every 97th.
+            i = i.wrapping_mul(1_103_515_245).wrapping_add(12_345) % 1_000_003;
+            text.push_str(if i % 97 == 0 { "うつ病" } else { WORDS[i % WORDS.len()] });
+        }
+        text
+    };
+    let mut group = c.benchmark_group("unpunctuated");
+    group.sample_size(10);
+    for mb in [1usize, 4, 8] {
+        let text = text_of(mb << 20);
+        group.throughput(Throughput::Bytes(text.len() as u64));
+        group.bench_with_input(BenchmarkId::new("analysis", format!("{mb}MB")), &text, |b, text| {
+            b.iter(|| detector.scan(black_box(text)).unwrap().findings.len())
+        });
+    }
+    group.finish();
+}
+
 /// The `hairyo` binary for the subprocess worker: the one cargo built for this
 /// bench, else `target/release/hairyo`.
 fn worker_exe() -> Option<PathBuf> {
@@ -179,6 +208,6 @@ criterion_group! {
         .measurement_time(Duration::from_secs(3))
         .warm_up_time(Duration::from_secs(1))
         .sample_size(20);
-    targets = text_benches, document_benches
+    targets = text_benches, unpunctuated_benches, document_benches
 }
 criterion_main!(benches);

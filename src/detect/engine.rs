@@ -826,10 +826,11 @@ fn place_before(analysis: &Analysis<'_>, at: usize) -> Option<usize> {
 /// context rules can look at.
 fn regions_around(text: &str, mut spots: Vec<(usize, usize)>) -> Vec<(usize, usize)> {
     spots.sort_unstable();
+    let pieces = crate::tokenize::Pieces::new(text);
     let mut regions: Vec<(usize, usize)> = Vec::new();
     for (s, e) in spots {
         let (ss, se) = super::context::sentence_bounds(text, s, e);
-        let (a, b) = crate::tokenize::piece_bounds(text, ss, se.max(e));
+        let (a, b) = pieces.bounds(ss, se.max(e));
         match regions.last_mut() {
             Some(last) if a <= last.1 => last.1 = last.1.max(b),
             _ => regions.push((a, b)),
@@ -867,16 +868,21 @@ fn trim_at_breaks(
 /// (joined by 、 や と ・ 及び) cancels the items before it, which share its predicate.
 fn propagate_through_lists(text: &str, judged: &mut [(Candidate, Option<String>)]) {
     const JOINERS: &[&str] = &["、", ",", "や", "と", "・", "及び", "および", "または", "又は", "、また"];
+    // The candidates by start (then index), so that finding the next one after a candidate is
+    // a binary search: a text with many candidates must not cost their square.
+    let mut by_start: Vec<(usize, usize)> = judged.iter().enumerate().map(|(i, (c, _))| (c.start, i)).collect();
+    by_start.sort_unstable();
     for i in (0..judged.len()).rev() {
         if judged[i].1.is_some() {
             continue;
         }
         let end = judged[i].0.end;
-        let next =
-            judged[i + 1..].iter().filter(|(c, _)| c.start >= end).min_by_key(|(c, _)| c.start).filter(|(c, _)| {
-                let gap = text[end..c.start].trim_end_matches(['等', 'な', 'ど']);
-                JOINERS.contains(&gap)
-            });
+        // The first candidate after this one's end, among those after it in `judged`.
+        let from = by_start.partition_point(|&(s, _)| s < end);
+        let next = by_start[from..].iter().find(|&&(_, j)| j > i).map(|&(_, j)| &judged[j]).filter(|(c, _)| {
+            let gap = text[end..c.start].trim_end_matches(['等', 'な', 'ど']);
+            JOINERS.contains(&gap)
+        });
         if let Some((_, Some(reason))) = next {
             if !matches!(reason.as_str(), "unless" | "unless_near" | "requires") {
                 judged[i].1 = Some(reason.clone());

@@ -189,18 +189,47 @@ impl<'a> Analysis<'a> {
     }
 }
 
-/// Lindera cuts its input after every \n, \t, 。 and 、 and segments the pieces separately.
-/// Returns the piece boundaries around `start..end`: the start of the piece holding `start`
-/// and the end of the piece holding `end - 1`.
+/// Where Lindera cuts its input: after every \n, \t, 。 and 、 (it segments the pieces
+/// separately). Found once per text, so that looking up the piece around each of many
+/// candidates costs a binary search, not a scan to the nearest cut: text without punctuation
+/// would otherwise make detection quadratic.
+#[derive(Debug, Clone)]
+pub struct Pieces {
+    /// The byte offset after each cut character, ascending.
+    cuts: Vec<usize>,
+    len: usize,
+}
+
+impl Pieces {
+    /// The cuts of `text`.
+    pub fn new(text: &str) -> Self {
+        let cuts = text
+            .char_indices()
+            .filter(|&(_, c)| matches!(c, '\n' | '\t' | '。' | '、'))
+            .map(|(i, c)| i + c.len_utf8())
+            .collect();
+        Pieces { cuts, len: text.len() }
+    }
+
+    /// The piece boundaries around `start..end`: the start of the piece holding `start` and
+    /// the end of the piece holding `end - 1`.
+    pub fn bounds(&self, start: usize, end: usize) -> (usize, usize) {
+        let before = self.cuts.partition_point(|&c| c <= start);
+        let s = before.checked_sub(1).map_or(0, |i| self.cuts[i]);
+        // A span ending right after a cut ends its piece there; an empty one lies in the next.
+        let after = if end > start {
+            self.cuts.partition_point(|&c| c < end)
+        } else {
+            self.cuts.partition_point(|&c| c <= end)
+        };
+        let e = self.cuts.get(after).copied().unwrap_or(self.len);
+        (s, e)
+    }
+}
+
+/// The piece boundaries around `start..end` (see [`Pieces::bounds`]), for one look-up.
 pub fn piece_bounds(text: &str, start: usize, end: usize) -> (usize, usize) {
-    let is_cut = |c: char| matches!(c, '\n' | '\t' | '。' | '、');
-    let s = text[..start].char_indices().rev().find(|&(_, c)| is_cut(c)).map_or(0, |(i, c)| i + c.len_utf8());
-    let e = if end > start && text[..end].chars().next_back().is_some_and(is_cut) {
-        end
-    } else {
-        text[end..].char_indices().find(|&(_, c)| is_cut(c)).map_or(text.len(), |(i, c)| end + i + c.len_utf8())
-    };
-    (s, e)
+    Pieces::new(text).bounds(start, end)
 }
 
 fn checksum_dir(dir: &Path) -> Option<String> {
@@ -224,6 +253,31 @@ fn checksum_dir(dir: &Path) -> Option<String> {
 mod tests {
     use super::*;
     use crate::tokenize::normalize;
+
+    #[test]
+    fn piece_bounds_agree_with_a_scan_to_the_nearest_cut() {
+        // The scan piece_bounds was before it looked cuts up (quadratic over many candidates).
+        fn scanned(text: &str, start: usize, end: usize) -> (usize, usize) {
+            let is_cut = |c: char| matches!(c, '\n' | '\t' | '。' | '、');
+            let s = text[..start].char_indices().rev().find(|&(_, c)| is_cut(c)).map_or(0, |(i, c)| i + c.len_utf8());
+            let e = if end > start && text[..end].chars().next_back().is_some_and(is_cut) {
+                end
+            } else {
+                text[end..].char_indices().find(|&(_, c)| is_cut(c)).map_or(text.len(), |(i, c)| end + i + c.len_utf8())
+            };
+            (s, e)
+        }
+        for text in ["", "うつ病", "私は、うつ病で。通院\n中です\t。", "、、。\n", "前科なし。前科あり、"]
+        {
+            let pieces = Pieces::new(text);
+            let bounds: Vec<usize> = (0..=text.len()).filter(|&i| text.is_char_boundary(i)).collect();
+            for &start in &bounds {
+                for &end in bounds.iter().filter(|&&e| e >= start) {
+                    assert_eq!(pieces.bounds(start, end), scanned(text, start, end), "{text:?} {start}..{end}");
+                }
+            }
+        }
+    }
 
     #[test]
     fn tokenizer_is_send_and_sync() {
