@@ -297,3 +297,15 @@ fn text_offsets_are_byte_offsets_into_the_file() {
     }
     assert!(checked > 10, "only {checked} findings checked");
 }
+
+#[test]
+fn long_text_without_delimiters_scans_quietly() {
+    // 200 KB with no 。、 or line break: Lindera cuts it every 32 KB and says so at WARN, which
+    // is no news to the person running the scan.
+    let text = "東京大阪京都札幌福岡".repeat(7_000) + "うつ病で通院中";
+    let out = scan_stdin(&["--format", "json"], text.as_bytes());
+    assert_eq!(out.status.code(), Some(0));
+    assert!(out.stderr.is_empty(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    let report = &json_lines(&out)[0];
+    assert_eq!(report["status"], "quarantine");
+}
