@@ -1167,6 +1167,13 @@ async fn probes_metrics_notice_and_openapi(db: TestDb) {
     assert!(text.contains("route=\"/api/v1/documents/{id}\""), "{text}");
     assert!(!text.contains(&id(&doc)), "no document id in the metrics");
 
+    // Nothing a cache could keep: document text, findings and files are no-store.
+    for path in [format!("/api/v1/documents/{}", id(&doc)), format!("/api/v1/documents/{}/content", id(&doc))] {
+        let r = env.get(&path, &cand).await;
+        assert_eq!(r.status, 200, "{path}");
+        assert_eq!(r.headers.get("cache-control").map(|v| v.to_str().unwrap()), Some("no-store"), "{path}");
+    }
+
     let n = env.send("GET", "/api/v1/notice", None, Payload::None).await.expect(200, None);
     assert!(n["version"].is_string() && n["sha256"].as_str().unwrap().len() == 64 && n["text"].is_string());
 

@@ -72,7 +72,18 @@ pub fn app(state: AppState) -> Router {
         .merge(ui::routes())
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "見つかりません") })
         .layer(middleware::from_fn(record_request))
+        .layer(middleware::map_response(no_store_by_default))
         .with_state(state)
+}
+
+/// Responses may carry document text, findings or personal data: no cache keeps them unless a
+/// route says otherwise (the static assets do).
+async fn no_store_by_default(mut response: Response) -> Response {
+    response
+        .headers_mut()
+        .entry(axum::http::header::CACHE_CONTROL)
+        .or_insert(axum::http::HeaderValue::from_static("no-store"));
+    response
 }
 
 async fn record_request(req: Request, next: Next) -> Response {
