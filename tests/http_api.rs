@@ -630,6 +630,18 @@ async fn consent_must_cover_every_category_and_can_be_withdrawn(db: TestDb) {
     env.post(&url, &owner, json!({ "categories": required, "purposes": [" "], "notice_version": version }))
         .await
         .expect(422, Some("purposes_required"));
+    // A consent names a few purposes, each a phrase: not a list of thousands, not an essay.
+    let many: Vec<String> = (0..21).map(|i| format!("目的{i}")).collect();
+    env.post(&url, &owner, json!({ "categories": required, "purposes": many, "notice_version": version }))
+        .await
+        .expect(422, Some("purposes_required"));
+    env.post(
+        &url,
+        &owner,
+        json!({ "categories": required, "purposes": ["あ".repeat(201)], "notice_version": version }),
+    )
+    .await
+    .expect(422, Some("purposes_required"));
     env.post(&url, &owner, json!({ "categories": required })).await.expect(422, Some("invalid_body"));
     env.send("POST", &url, Some(&owner.token), Payload::Raw("application/json".into(), b"{not json".to_vec()))
         .await

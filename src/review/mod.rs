@@ -535,7 +535,7 @@ impl Service {
         }
         let purposes: Vec<String> =
             req.purposes.iter().map(|p| p.trim().to_string()).filter(|p| !p.is_empty()).collect();
-        if purposes.is_empty() || purposes.iter().any(|p| p.chars().count() > 200) {
+        if purposes.is_empty() || purposes.len() > MAX_PURPOSES || purposes.iter().any(|p| p.chars().count() > 200) {
             return Err(ServiceError::Invalid("purposes_required", json!({})));
         }
         let notice = find_notice(&req.notice_version)
@@ -1184,6 +1184,9 @@ fn line_of(text: &str, at: usize) -> usize {
 /// At most `CONTEXT_CHARS` characters each side of a span, on character boundaries, with the
 /// span marked: enough to judge a finding, never the whole document.
 pub const CONTEXT_CHARS: usize = 30;
+
+/// The most purposes one consent may name (each at most 200 characters).
+pub const MAX_PURPOSES: usize = 20;
 
 fn context_window(text: &str, start: usize, end: usize) -> Context {
     let (start, end) = (start.min(text.len()), end.min(text.len()));
