@@ -786,10 +786,26 @@ async fn review_queue_and_decisions(db: TestDb) {
     assert!(released["findings"].as_array().unwrap().iter().all(|f| f["review_state"] == "false_positive"));
     assert_eq!(env.get(&format!("/api/v1/documents/{}/content", id(&second)), &advisor).await.status, 200);
 
+    // Another advisor confirms one of them: a confirmed special-care finding without consent
+    // holds the document again, in the same transaction.
+    let other = env.user("担当 二郎", Role::Advisor).await;
+    let o = env
+        .post(
+            &format!("/api/v1/findings/{}/review", second_ids[0]),
+            &other,
+            json!({ "decision": "confirmed", "reason": "本人の病歴と判断" }),
+        )
+        .await;
+    assert_eq!(o.expect(200, None)["document_released"], false);
+    let again = env.get(&format!("/api/v1/documents/{}", id(&second)), &b).await.expect(200, None);
+    assert_eq!(again["status"], "quarantined");
+    assert_ne!(env.get(&format!("/api/v1/documents/{}/content", id(&second)), &advisor).await.status, 200);
+
     // Nothing left pending.
     assert_eq!(env.get("/api/v1/review/queue", &advisor).await.expect(200, None)["items"], json!([]));
     let audit = env.audit(&admin).await;
-    assert_eq!(audit.iter().filter(|e| e["action"] == "review").count(), n1 + n2);
+    assert_eq!(audit.iter().filter(|e| e["action"] == "review").count(), n1 + n2 + 1);
+    assert!(audit.iter().any(|e| e["action"] == "review" && e["detail"]["held_again"] == true));
     assert!(audit.iter().any(|e| e["action"] == "review" && e["detail"]["released"] == true));
 }
 

@@ -771,19 +771,40 @@ impl Service {
                 Ok((category, r.try_get::<String, _>(1)?))
             })
             .collect::<Result<Vec<_>>>()?;
-        let held = !holding(states.iter().map(|(c, state)| (*c, state.as_str()))).is_empty();
+        let holding_now = holding(states.iter().map(|(c, state)| (*c, state.as_str())));
+        let held = !holding_now.is_empty();
         let release = !held
             && doc.meta.status == DocStatus::Quarantined
             && matches!(doc.meta.reason.as_deref(), Some("special_care") | Some("consent_withdrawn") | Some("rescan"));
         if release {
             set_status(&mut tx, &doc.meta.id, DocStatus::Released, None).await?;
         }
+        // A released document with a special-care finding now confirmed or pending that no
+        // standing consent covers (another advisor disagreed with the release) is held again.
+        let mut consented = BTreeSet::new();
+        for row in sqlx::query(
+            "SELECT c.categories FROM consents c LEFT JOIN consent_withdrawals w ON w.consent_id = c.id \
+             WHERE c.document_id = $1 AND w.consent_id IS NULL",
+        )
+        .bind(&doc.meta.id)
+        .fetch_all(&mut *tx.tx)
+        .await?
+        {
+            let list: String = row.try_get(0)?;
+            // An unreadable list consents to nothing: the document is held.
+            consented.extend(parse_list(&list));
+        }
+        let held_again =
+            doc.meta.status == DocStatus::Released && holding_now.iter().any(|c| !consented.contains(c.id()));
+        if held_again {
+            set_status(&mut tx, &doc.meta.id, DocStatus::Quarantined, Some("special_care")).await?;
+        }
         tx.audit(Audit {
             actor_id: Some(actor.id.clone()),
             action: "review",
             document_id: Some(doc.meta.id.clone()),
             subject_id: Some(doc.meta.owner_id.clone()),
-            detail: json!({ "finding": finding_id, "category": f.category.id(), "decision": decision, "released": release }),
+            detail: json!({ "finding": finding_id, "category": f.category.id(), "decision": decision, "released": release, "held_again": held_again }),
         });
         tx.commit().await?;
         Ok(ReviewOutcome {
