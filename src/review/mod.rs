@@ -569,7 +569,7 @@ impl Service {
         .bind(&consent.created_at)
         .execute(&mut *tx.tx)
         .await?;
-        set_status(&mut tx, id, DocStatus::Released, None).await?;
+        set_status(&mut tx, id, doc.meta.status, DocStatus::Released, None).await?;
         tx.audit(Audit {
             actor_id: Some(actor.id.clone()),
             action: "consent",
@@ -617,7 +617,8 @@ impl Service {
             .execute(&mut *tx.tx)
             .await?;
         if uncovered {
-            set_status(&mut tx, &doc.meta.id, DocStatus::Quarantined, Some("consent_withdrawn")).await?;
+            set_status(&mut tx, &doc.meta.id, doc.meta.status, DocStatus::Quarantined, Some("consent_withdrawn"))
+                .await?;
         }
         tx.audit(Audit {
             actor_id: Some(actor.id.clone()),
@@ -777,7 +778,7 @@ impl Service {
             && doc.meta.status == DocStatus::Quarantined
             && matches!(doc.meta.reason.as_deref(), Some("special_care") | Some("consent_withdrawn") | Some("rescan"));
         if release {
-            set_status(&mut tx, &doc.meta.id, DocStatus::Released, None).await?;
+            set_status(&mut tx, &doc.meta.id, DocStatus::Quarantined, DocStatus::Released, None).await?;
         }
         // A released document with a special-care finding now confirmed or pending that no
         // standing consent covers (another advisor disagreed with the release) is held again.
@@ -797,7 +798,8 @@ impl Service {
         let held_again =
             doc.meta.status == DocStatus::Released && holding_now.iter().any(|c| !consented.contains(c.id()));
         if held_again {
-            set_status(&mut tx, &doc.meta.id, DocStatus::Quarantined, Some("special_care")).await?;
+            set_status(&mut tx, &doc.meta.id, DocStatus::Released, DocStatus::Quarantined, Some("special_care"))
+                .await?;
         }
         tx.audit(Audit {
             actor_id: Some(actor.id.clone()),
@@ -1167,14 +1169,28 @@ pub(crate) fn holding<'a>(findings: impl IntoIterator<Item = (Category, &'a str)
         .collect()
 }
 
-async fn set_status(tx: &mut WriteTx, id: &str, status: DocStatus, reason: Option<&str>) -> Result<()> {
-    sqlx::query("UPDATE documents SET status = $1, reason = $2, updated_at = $3 WHERE id = $4")
-        .bind(status.id())
-        .bind(reason)
-        .bind(now())
-        .bind(id)
-        .execute(&mut *tx.tx)
-        .await?;
+/// Moves a document from status `from`, the one the caller decided on, to `status`: if another
+/// transaction changed it in between (an erasure committed during a review), nothing is
+/// written and the whole transaction fails with `status_changed`.
+async fn set_status(
+    tx: &mut WriteTx,
+    id: &str,
+    from: DocStatus,
+    status: DocStatus,
+    reason: Option<&str>,
+) -> Result<()> {
+    let done =
+        sqlx::query("UPDATE documents SET status = $1, reason = $2, updated_at = $3 WHERE id = $4 AND status = $5")
+            .bind(status.id())
+            .bind(reason)
+            .bind(now())
+            .bind(id)
+            .bind(from.id())
+            .execute(&mut *tx.tx)
+            .await?;
+    if done.rows_affected() != 1 {
+        return Err(ServiceError::Conflict("status_changed"));
+    }
     Ok(())
 }
 
