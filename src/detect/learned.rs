@@ -13,13 +13,14 @@
 //! follow. Training and inference share [`features`], so they cannot drift apart.
 //!
 //! The detector uses the model twice (see ARCHITECTURE.md, "Decision policy"):
-//! * a sentence with no special-care finding and no negation, scoring at least `add` for a
-//!   special-care category, gets a finding of its own, explained by the n-grams that weighed
-//!   most;
-//! * a candidate that a nearby-cue rule would cancel ([`OVERRULABLE`]: work, study, topic,
-//!   label, unless_near) is kept, with lower confidence, when its sentence scores at least
-//!   that rule's `keep` threshold for the category. Negation and a named other owner are
-//!   never overruled, and the model never cancels a finding.
+//! * a sentence with no finding and no negation, of ten letters or more, scoring at least the
+//!   add threshold of a special-care category (`add`, or that category's own in
+//!   `add_category`), gets a finding of its own, explained by the n-grams that weighed most;
+//! * a candidate that a rule of measured, imperfect precision would cancel ([`OVERRULABLE`])
+//!   is kept, with lower confidence, when its sentence scores at least that rule's `keep`
+//!   threshold for the category. Negation, a named other owner in the term's clause and an
+//!   `unless` phrase holding the match are never overruled, and the model never cancels a
+//!   finding.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
@@ -31,11 +32,14 @@ use super::Category;
 #[error("learned model: {0}")]
 pub struct ModelError(String);
 
-/// Context rules whose cue may be merely nearby (a work or study word in the sentence, a topic
-/// word, a label, an entry's `unless` phrase elsewhere in the clause), which the model can
-/// overrule. Negation, another person named as the subject or owner (`third_party`),
-/// `requires` and an `unless` phrase that holds the match say who or what the words are about,
-/// and always stand: character n-grams cannot tell 父が入院 from 私が入院 as reliably.
+/// Context rules the model can overrule: those whose cue may be merely nearby (a work word
+/// in the clause or framing the term, a study or topic word, a label, an entry's `unless`
+/// phrase elsewhere in the clause, another person named in an earlier clause, a general
+/// statement) and `requires` (an ambiguous word without its cue), each measured by
+/// `train_model` as cancelling rightly well short of always. Negation, another person named as
+/// the subject or owner in the term's own clause (`third_party`) and an `unless` phrase that
+/// holds the match say who or what the words are about, and always stand: character n-grams
+/// cannot tell 父が入院 from 私が入院 as reliably.
 pub const OVERRULABLE: [&str; 9] =
     ["work", "work_clause", "study", "topic", "label", "unless_near", "requires", "third_party_near", "generic"];
 
