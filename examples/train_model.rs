@@ -22,7 +22,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use hairyo::detect::{Model, OVERRULABLE, Sample, TrainOptions, evaluate, evaluate_category, train};
+use hairyo::detect::{MODEL_CATEGORIES, Model, OVERRULABLE, Sample, TrainOptions, tally, train};
 use hairyo::tokenize::normalize;
 use hairyo::{Category, Detector};
 
@@ -108,22 +108,17 @@ fn main() -> anyhow::Result<()> {
             train(&train_part, &opts)
         })
         .collect();
-    let model_for = |i: usize| &held[i % FOLDS];
+    // Each sentence scored once, by the model that did not see it; every measurement below
+    // reads these.
+    let scores: Vec<_> = samples.iter().enumerate().map(|(i, s)| held[i % FOLDS].scores(&s.text)).collect();
+    let score_of = |i: usize, category| MODEL_CATEGORIES.iter().position(|c| *c == category).map(|c| scores[i][c]);
 
     // The add threshold: pooled held-out precision at each candidate threshold.
     let thresholds: Vec<f32> = (10..=19).map(|t| t as f32 * 0.05).collect();
     let mut report = String::new();
     let mut add = 0.95f32;
     for &t in &thresholds {
-        let mut total = hairyo::detect::Counts::default();
-        for (k, model) in held.iter().enumerate() {
-            let part: Vec<Sample> =
-                samples.iter().enumerate().filter(|(i, _)| i % FOLDS == k).map(|(_, s)| s.clone()).collect();
-            let c = evaluate(model, &part, t);
-            total.tp += c.tp;
-            total.fp += c.fp;
-            total.fn_ += c.fn_;
-        }
+        let total = tally(&scores, &samples, &MODEL_CATEGORIES, t);
         let line = format!(
             "cv add>={t:.2}: sentence-category precision {:.3} recall {:.3}",
             total.precision(),
@@ -141,18 +136,10 @@ fn main() -> anyhow::Result<()> {
     // (with at least MIN_ADDED held-out findings to measure it by), where it is above the
     // pooled one; a column that never reaches it adds nothing.
     let mut add_category = BTreeMap::new();
-    for category in hairyo::detect::MODEL_CATEGORIES {
+    for category in MODEL_CATEGORIES {
         let mut chosen = 1.0f32;
         for &t in thresholds.iter().rev() {
-            let mut total = hairyo::detect::Counts::default();
-            for (k, model) in held.iter().enumerate() {
-                let part: Vec<Sample> =
-                    samples.iter().enumerate().filter(|(i, _)| i % FOLDS == k).map(|(_, s)| s.clone()).collect();
-                let c = evaluate_category(model, &part, category, t);
-                total.tp += c.tp;
-                total.fp += c.fp;
-                total.fn_ += c.fn_;
-            }
+            let total = tally(&scores, &samples, &[category], t);
             if total.tp + total.fp >= MIN_ADDED && total.precision() >= ADD_PRECISION {
                 chosen = t;
             } else if total.tp + total.fp >= MIN_ADDED {
@@ -187,7 +174,7 @@ fn main() -> anyhow::Result<()> {
                 e.0 += 1
             }
             if OVERRULABLE.contains(&c.reason.as_str()) {
-                if let Some(p) = model_for(i).category_score(&s.text, c.category) {
+                if let Some(p) = score_of(i, c.category) {
                     cancelled.entry(c.reason.clone()).or_default().push((p, own));
                     cancelled.entry(format!("{}/{}", c.reason, c.category.id())).or_default().push((p, own));
                 }
@@ -252,7 +239,7 @@ fn main() -> anyhow::Result<()> {
     let mut kept_findings: Vec<(f32, bool)> = Vec::new();
     for (i, (s, detection)) in samples.iter().zip(&detections).enumerate() {
         for f in &detection.findings {
-            if let Some(p) = model_for(i).category_score(&s.text, f.category) {
+            if let Some(p) = score_of(i, f.category) {
                 kept_findings.push((p, s.labels.contains(&f.category)));
             }
         }

@@ -343,9 +343,9 @@ impl Model {
         self.keep.get(&format!("{reason}/{}", category.id())).or_else(|| self.keep.get(reason)).copied()
     }
 
-    /// The score of one category for one sentence, if the model scores that category.
-    pub fn category_score(&self, sentence: &str, category: Category) -> Option<f32> {
-        column(category).map(|c| self.score(sentence).0[c])
+    /// One sentence's score per category, in the order of [`CATEGORIES`].
+    pub fn scores(&self, sentence: &str) -> [f32; K] {
+        self.score(sentence).0
     }
 
     /// The n-grams of `sentence` that weigh most towards `column`, strongest first.
@@ -418,7 +418,7 @@ impl Default for TrainOptions {
     }
 }
 
-/// Trains a model (thresholds left at 1.0: choose them with [`evaluate`] on held-out data).
+/// Trains a model (thresholds left at 1.0: choose them with [`tally`] on held-out scores).
 pub fn train(samples: &[Sample], opts: &TrainOptions) -> Model {
     // Vocabulary: n-grams in at least min_count sentences, named by their first occurrence.
     let mut counts: IdMap<(u32, String)> = IdMap::default();
@@ -551,31 +551,15 @@ impl Counts {
     }
 }
 
-/// Counts of one category's column on `samples` when a sentence is predicted at `threshold`.
-pub fn evaluate_category(model: &Model, samples: &[Sample], category: Category, threshold: f32) -> Counts {
+/// Counts of held-out sentence scores against their labels at `threshold`, pooled over
+/// `columns` (categories the model scores): `scores[i]` is [`Model::scores`] of `samples[i]`.
+/// Scoring once and counting at every threshold and column is what cross-validation needs.
+pub fn tally(scores: &[[f32; K]], samples: &[Sample], columns: &[Category], threshold: f32) -> Counts {
     let mut counts = Counts::default();
-    let Some(c) = column(category) else { return counts };
-    for s in samples {
-        let predicted = model.score(&s.text).0[c] >= threshold;
-        match (predicted, s.labels.contains(&category)) {
-            (true, true) => counts.tp += 1,
-            (true, false) => counts.fp += 1,
-            (false, true) => counts.fn_ += 1,
-            (false, false) => {}
-        }
-    }
-    counts
-}
-
-/// Pooled counts of `model` on `samples` when a sentence is predicted at `threshold`.
-pub fn evaluate(model: &Model, samples: &[Sample], threshold: f32) -> Counts {
-    let mut counts = Counts::default();
-    for s in samples {
-        let scores = model.score(&s.text);
-        for (c, cat) in CATEGORIES.iter().enumerate() {
-            let predicted = scores.0[c] >= threshold;
-            let labelled = s.labels.contains(cat);
-            match (predicted, labelled) {
+    for (row, s) in scores.iter().zip(samples) {
+        for &category in columns {
+            let Some(c) = column(category) else { continue };
+            match (row[c] >= threshold, s.labels.contains(&category)) {
                 (true, true) => counts.tp += 1,
                 (true, false) => counts.fp += 1,
                 (false, true) => counts.fn_ += 1,

@@ -24,8 +24,7 @@ pub use delta::Delta;
 pub use dictionary::{Boundary, DictionaryError, Suppressor};
 pub use engine::{DetectError, Detector, ENGINE};
 pub use learned::{
-    CATEGORIES as MODEL_CATEGORIES, Counts, Model, ModelError, OVERRULABLE, Sample, TrainOptions, evaluate,
-    evaluate_category, train,
+    CATEGORIES as MODEL_CATEGORIES, Counts, Model, ModelError, OVERRULABLE, Sample, TrainOptions, tally, train,
 };
 pub use sketch::Sketch;
 

@@ -91,7 +91,7 @@ impl Tokenizer {
 
     /// Segments only the given byte ranges of the normalised text (sorted, disjoint). Each
     /// range must start and end where Lindera itself cuts the text (after \n, \t, 。 or 、, or
-    /// at either end; see [`piece_bounds`]): the morphemes are then exactly those a
+    /// at either end; see [`Pieces`]): the morphemes are then exactly those a
     /// segmentation of the whole text has there.
     pub fn analyze_regions<'a>(
         &'a self,
@@ -227,11 +227,6 @@ impl Pieces {
     }
 }
 
-/// The piece boundaries around `start..end` (see [`Pieces::bounds`]), for one look-up.
-pub fn piece_bounds(text: &str, start: usize, end: usize) -> (usize, usize) {
-    Pieces::new(text).bounds(start, end)
-}
-
 fn checksum_dir(dir: &Path) -> Option<String> {
     use sha2::{Digest, Sha256};
     let mut names: Vec<_> = std::fs::read_dir(dir)
@@ -255,8 +250,9 @@ mod tests {
     use crate::tokenize::normalize;
 
     #[test]
-    fn piece_bounds_agree_with_a_scan_to_the_nearest_cut() {
-        // The scan piece_bounds was before it looked cuts up (quadratic over many candidates).
+    fn pieces_agree_with_a_scan_to_the_nearest_cut() {
+        // The scan the piece look-up was before cuts were found once (quadratic over many
+        // candidates).
         fn scanned(text: &str, start: usize, end: usize) -> (usize, usize) {
             let is_cut = |c: char| matches!(c, '\n' | '\t' | '。' | '、');
             let s = text[..start].char_indices().rev().find(|&(_, c)| is_cut(c)).map_or(0, |(i, c)| i + c.len_utf8());

@@ -10,5 +10,5 @@
 mod japanese;
 mod normalize;
 
-pub use japanese::{Analysis, Morpheme, Pieces, Tokenizer, TokenizerError, piece_bounds};
+pub use japanese::{Analysis, Morpheme, Pieces, Tokenizer, TokenizerError};
 pub use normalize::{Normalized, normalize, normalize_term};
